@@ -1,0 +1,81 @@
+/** @module The one error class of racesafe: a typed `code`, a payload that narrows by code, and the `cause`. */
+
+/** Why a transaction action was cancelled, decoded from DynamoDB's `CancellationReasons`. */
+export interface CancellationReason {
+  /** The action's position in the transaction, from 0. */
+  readonly index: number;
+  readonly table: string;
+  readonly key: Record<string, unknown>;
+  /** DynamoDB's reason code: `ConditionalCheckFailed`, `TransactionConflict`, `ThrottlingError`, `ValidationError`, `None`, … */
+  readonly code: string;
+  readonly message: string | undefined;
+  /** The stored item (unmarshalled), when the action asked for it and its condition failed. */
+  readonly item: Record<string, unknown> | undefined;
+}
+
+/** Payload of each error code. Match with `error instanceof RacesafeError && error.code === '…'`, never by message. */
+export interface RacesafeErrorDetails {
+  /** Bad input, caught before any request was sent. */
+  'validation.invalidInput': { readonly field: string; readonly rule: string };
+  /** An option that is unknown or out of range. */
+  'validation.invalidOption': { readonly field: string; readonly rule: string };
+  /** Optimistic retries ran out. */
+  'write.conflict': { readonly attempts: number; readonly lastSeen: Record<string, unknown> | undefined };
+  /** A transaction was cancelled; `reasons` has one entry per action, in order. */
+  'transaction.cancelled': { readonly reasons: readonly CancellationReason[]; readonly attempts: number };
+  /** DynamoDB or the network failed in a way the caller must handle (wrapped with `cause`). */
+  'service.failure': { readonly operation: string; readonly attempts: number };
+  /** A local engine could not be started. */
+  'engine.unavailable': Record<string, never>;
+}
+
+export type RacesafeErrorCode = keyof RacesafeErrorDetails;
+
+/**
+ * Every error racesafe throws.
+ *
+ * @example
+ * ```ts
+ * import { RacesafeError } from 'racesafe';
+ *
+ * function describe(error: unknown): string {
+ *   if (error instanceof RacesafeError && error.is('write.conflict')) return `gave up after ${error.details.attempts}`;
+ *   return String(error);
+ * }
+ * ```
+ */
+export class RacesafeError<C extends RacesafeErrorCode = RacesafeErrorCode> extends Error {
+  override readonly name = 'RacesafeError';
+  readonly code: C;
+  readonly details: RacesafeErrorDetails[C];
+
+  constructor(code: C, message: string, details: RacesafeErrorDetails[C], cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = details;
+  }
+
+  /** Narrows the error (and its `details`) to one code. */
+  is<K extends RacesafeErrorCode>(code: K): this is RacesafeError<K> {
+    return (this.code as RacesafeErrorCode) === code;
+  }
+}
+
+/** A validation error naming the field and the rule it broke. */
+export function invalidInput(field: string, rule: string): RacesafeError<'validation.invalidInput'> {
+  return new RacesafeError('validation.invalidInput', `${field}: ${rule}`, { field, rule });
+}
+
+/** An option error naming the option and what it accepts. */
+export function invalidOption(field: string, rule: string): RacesafeError<'validation.invalidOption'> {
+  return new RacesafeError('validation.invalidOption', `option ${field}: ${rule}`, { field, rule });
+}
+
+/** Rejects keys of an options object that the feature does not know, listing the ones it does. */
+export function rejectUnknownOptions(options: object | undefined, allowed: readonly string[], where: string): void {
+  if (options === undefined) return;
+  for (const name of Object.keys(options)) {
+    if (!allowed.includes(name))
+      throw invalidOption(`${where}.${name}`, `unknown option; allowed: ${allowed.join(', ')}`);
+  }
+}

@@ -1,0 +1,10 @@
+/** @module `racesafe/testing`: real local engines and race tooling for your own tests. */
+export type { Capability, EngineCapabilities } from './capabilities.js';
+export { probeCapabilities } from './capabilities.js';
+export type { DynamoDBEngine, EngineName, StartDynamoDBOptions } from './dynamodb-engine.js';
+export { localClientConfig, startDynamoDB } from './dynamodb-engine.js';
+export { hasJava } from './java.js';
+export type { KinesisEngine, StartKinesisOptions } from './kinesis-engine.js';
+export { startKinesis } from './kinesis-engine.js';
+export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
+export { createTable, deleteTable, uniqueTableName } from './tables.js';

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+const integration = (engine: 'dynamodb-local' | 'dynalite') => ({
+  extends: true as const,
+  test: {
+    name: engine,
+    include: ['src/**/*.int.test.ts', 'examples/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+    globalSetup: ['test/engine-setup.ts'],
+    env: { RACESAFE_TEST_ENGINE: engine },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
+
+export default defineConfig({
+  test: {
+    // The AWS SDK warns once per process that it will soon need Node 22; in test output it is noise.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts'], exclude: ['**/*.int.test.ts'] },
+      },
+      integration('dynamodb-local'),
+      integration('dynalite'),
+    ],
+  },
+});
