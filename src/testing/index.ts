@@ -6,5 +6,7 @@ export { localClientConfig, startDynamoDB } from './dynamodb-engine.js';
 export { hasJava } from './java.js';
 export type { KinesisEngine, StartKinesisOptions } from './kinesis-engine.js';
 export { startKinesis } from './kinesis-engine.js';
+export type { Random } from './random.js';
+export { randomInt, seededRandom, shuffled } from './random.js';
 export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
 export { createTable, deleteTable, uniqueTableName } from './tables.js';
