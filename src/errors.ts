@@ -27,6 +27,8 @@ export interface RacesafeErrorDetails {
   'service.failure': { readonly operation: string; readonly attempts: number };
   /** A local engine could not be started. */
   'engine.unavailable': Record<string, never>;
+  /** A local event-source runner was stopped before `drain()` saw every shard caught up. */
+  'eventSource.stopped': Record<string, never>;
 }
 
 export type RacesafeErrorCode = keyof RacesafeErrorDetails;

@@ -1,0 +1,33 @@
+/** @module racesafe: race-safe writes to Amazon DynamoDB under concurrency, retries and duplicate delivery. */
+export type { CancellationReason, RacesafeErrorCode, RacesafeErrorDetails } from './errors.js';
+export { RacesafeError } from './errors.js';
+export type { Guard, GuardRule } from './expression/guard.js';
+export type { Changes, UpdateOperation } from './expression/update.js';
+export { append, decrement, increment, remove, setIfNotExists } from './expression/update.js';
+export type { Observer, OutcomeEvent, OutcomeStatus } from './observe/events.js';
+export { conditionFailureStatuses } from './observe/events.js';
+export type {
+  LoggerLike,
+  LoggerObserverOptions,
+  LogLevel,
+  MetricsLike,
+  MetricsObserverOptions,
+} from './observe/powertools.js';
+export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
+export type { BackoffOptions } from './retry/backoff.js';
+export type { Item, Table, TableOptions, Version } from './table.js';
+export { defineTable, maxItemBytes, orderedVersion } from './table.js';
+export type { CommitOptions, CommitResult, PutActionOptions, TransactionBuilder } from './transaction/builder.js';
+export { transaction, transactionLimits } from './transaction/builder.js';
+export type { DeleteIfNotNewerOptions } from './write/delete-if-not-newer.js';
+export { deleteIfNotNewer } from './write/delete-if-not-newer.js';
+export type { GetCurrentOptions } from './write/get-current.js';
+export { getCurrent } from './write/get-current.js';
+export type { GuardedUpdateInput } from './write/guarded-update.js';
+export { guardedUpdate } from './write/guarded-update.js';
+export type { CallOptions } from './write/operation.js';
+export type { DeleteOutcome, GuardedOutcome, WriteOutcome } from './write/outcome.js';
+export { putIfNewer } from './write/put-if-newer.js';
+export { updateIfNewer } from './write/update-if-newer.js';
+export type { LockOutcome, Mutate, UpdateWithLockOptions } from './write/update-with-lock.js';
+export { noChange, updateWithLock } from './write/update-with-lock.js';

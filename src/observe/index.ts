@@ -1,0 +1,3 @@
+/** @module Outcome events and the Powertools adapters. */
+export * from './events.js';
+export * from './powertools.js';

@@ -1,0 +1,225 @@
+/** @module The table handle: the caller's DocumentClient, the table's keys and version attribute, and item rules. */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { invalidInput, invalidOption, rejectUnknownOptions } from './errors.js';
+import type { Observer } from './observe/events.js';
+
+/** A version: a positive safe integer, or a non-empty string whose string order is version order. */
+export type Version = number | string;
+
+/** An item as the DocumentClient reads and writes it. */
+export type Item = Record<string, unknown>;
+
+export interface TableOptions {
+  /** The caller's DocumentClient. racesafe never creates or destroys it. */
+  readonly client: DynamoDBDocumentClient;
+  /** The table's name. */
+  readonly name: string;
+  /** The partition key attribute. */
+  readonly partitionKey: string;
+  /** The sort key attribute, if the table has one. @default none */
+  readonly sortKey?: string;
+  /** Where each item keeps its version. @default 'version' */
+  readonly versionAttribute?: string;
+  /** Where each write leaves its write token, to recognise its own earlier attempt after a lost response. @default '_rsToken' */
+  readonly writeTokenAttribute?: string;
+  /** Marks a tombstone left by `deleteIfNotNewer`. @default '_rsDeleted' */
+  readonly tombstoneAttribute?: string;
+  /** Receives every outcome of every operation on this table. @default none */
+  readonly observe?: Observer | readonly Observer[];
+}
+
+/** A table handle: plain data, cheap to create, safe to share. */
+export interface Table {
+  readonly client: DynamoDBDocumentClient;
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string | undefined;
+  readonly versionAttribute: string;
+  readonly writeTokenAttribute: string;
+  readonly tombstoneAttribute: string;
+  readonly observers: readonly Observer[];
+}
+
+const tableOptionNames = [
+  'client',
+  'name',
+  'partitionKey',
+  'sortKey',
+  'versionAttribute',
+  'writeTokenAttribute',
+  'tombstoneAttribute',
+  'observe',
+];
+
+/**
+ * Describes a table for racesafe's primitives.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+ * import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ * import { defineTable } from 'racesafe';
+ *
+ * const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+ * const state = defineTable({ client, name: 'device-state', partitionKey: 'deviceId' });
+ * ```
+ */
+export function defineTable(options: TableOptions): Table {
+  rejectUnknownOptions(options, tableOptionNames, 'defineTable');
+  if (typeof options.client?.send !== 'function') throw invalidOption('client', 'must be a DynamoDBDocumentClient');
+  for (const field of ['name', 'partitionKey'] as const) {
+    if (typeof options[field] !== 'string' || options[field] === '') throw invalidOption(field, 'must be a non-empty string');
+  }
+  for (const field of ['sortKey', 'versionAttribute', 'writeTokenAttribute', 'tombstoneAttribute'] as const) {
+    const value = options[field];
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw invalidOption(field, 'must be a non-empty string when given');
+    }
+  }
+  const versionAttribute = options.versionAttribute ?? 'version';
+  const keys = [options.partitionKey, options.sortKey];
+  if (keys.includes(versionAttribute)) throw invalidOption('versionAttribute', 'must not be a key attribute');
+  const observe = options.observe;
+  return {
+    client: options.client,
+    name: options.name,
+    partitionKey: options.partitionKey,
+    sortKey: options.sortKey,
+    versionAttribute,
+    writeTokenAttribute: options.writeTokenAttribute ?? '_rsToken',
+    tombstoneAttribute: options.tombstoneAttribute ?? '_rsDeleted',
+    observers: observe === undefined ? [] : typeof observe === 'function' ? [observe] : [...observe],
+  };
+}
+
+/** The key attributes of a table, in order. */
+export function keyAttributes(table: Table): string[] {
+  return table.sortKey === undefined ? [table.partitionKey] : [table.partitionKey, table.sortKey];
+}
+
+/**
+ * The key of an item (or a key object), validated: each key attribute must be a non-empty string, a finite number or
+ * binary. `field` names the argument in errors.
+ */
+export function keyOf(table: Table, source: Item, field: string): Item {
+  if (typeof source !== 'object' || source === null) throw invalidInput(field, 'must be an object');
+  const key: Item = {};
+  for (const attribute of keyAttributes(table)) {
+    const value = source[attribute];
+    const valid =
+      (typeof value === 'string' && value !== '') ||
+      (typeof value === 'number' && Number.isFinite(value)) ||
+      value instanceof Uint8Array;
+    if (!valid) {
+      throw invalidInput(`${field}.${attribute}`, 'key attribute is required: a non-empty string, a finite number or binary');
+    }
+    key[attribute] = value;
+  }
+  return key;
+}
+
+/** Validates a version: a positive safe integer or a non-empty string. */
+export function checkVersion(version: unknown, field: string): asserts version is Version {
+  if (typeof version === 'number') {
+    if (!Number.isSafeInteger(version) || version <= 0) {
+      throw invalidInput(field, 'a numeric version must be a positive safe integer (1 to 2^53-1), not NaN or a fraction');
+    }
+    return;
+  }
+  if (typeof version === 'string') {
+    if (version === '') throw invalidInput(field, 'a string version must be non-empty');
+    return;
+  }
+  throw invalidInput(field, 'version is required: a positive safe integer or an ordered (zero-padded) string');
+}
+
+/** Orders two versions of one type; undefined when their types differ (DynamoDB cannot compare them either). */
+export function compareVersions(a: unknown, b: Version): number | undefined {
+  if (typeof a !== typeof b) return undefined;
+  const x = a as Version;
+  return x < b ? -1 : x > b ? 1 : 0;
+}
+
+/**
+ * Zero-pads a decimal sequence number so that string order is numeric order. Kinesis sequence numbers have up to 56
+ * digits (more than a DynamoDB number's 38), so store them as padded strings.
+ *
+ * @example
+ * ```ts
+ * import { orderedVersion } from 'racesafe';
+ *
+ * const version = orderedVersion('49590338271490256608559692538361571095921575989136588898');
+ * ```
+ */
+export function orderedVersion(sequenceNumber: string | bigint, width = 64): string {
+  const digits = String(sequenceNumber);
+  if (!/^\d+$/.test(digits)) throw invalidInput('sequenceNumber', 'must be a non-negative decimal integer');
+  if (digits.length > width) throw invalidInput('sequenceNumber', `must have at most ${width} digits`);
+  return digits.padStart(width, '0');
+}
+
+/** DynamoDB's item size limit. */
+export const maxItemBytes = 400 * 1024;
+
+/**
+ * The item's size as DynamoDB counts it (attribute names plus values, UTF-8), closely enough to reject an oversized
+ * item before sending it. Numbers are counted at their largest (21 bytes).
+ */
+export function itemSize(item: Item): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value !== undefined) size += Buffer.byteLength(name) + valueSize(value);
+  }
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return 21;
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set) return [...value].reduce((sum: number, element) => sum + valueSize(element), 0);
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, element) => sum + 1 + valueSize(element), 0);
+  if (typeof value === 'object') return 3 + itemSize(value as Item) + Object.keys(value).length;
+  return 0;
+}
+
+/** Rejects an item over DynamoDB's 400 KB limit before any request is sent. */
+export function checkItemSize(item: Item, field: string): void {
+  const size = itemSize(item);
+  if (size > maxItemBytes) {
+    throw invalidInput(field, `item is ${size} bytes; DynamoDB items must be at most 400 KB (${maxItemBytes} bytes)`);
+  }
+}
+
+/** Rejects NaN and ±Infinity anywhere in an item: DynamoDB cannot store them. */
+export function checkFiniteNumbers(value: unknown, field: string): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalidInput(field, 'must be a finite number (NaN and Infinity cannot be stored)');
+  } else if (Array.isArray(value)) {
+    value.forEach((element, index) => checkFiniteNumbers(element, `${field}[${index}]`));
+  } else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && !(value instanceof Set)) {
+    for (const [name, element] of Object.entries(value)) checkFiniteNumbers(element, `${field}.${name}`);
+  }
+}
+
+/** Whether a stored item is a tombstone left by `deleteIfNotNewer`. */
+export function isTombstone(table: Table, item: Item | undefined): boolean {
+  return item !== undefined && item[table.tombstoneAttribute] === true;
+}
+
+/** The item without racesafe's bookkeeping attributes (write tokens, tombstone mark). */
+export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
+  const {
+    [table.writeTokenAttribute]: _token,
+    [table.tombstoneAttribute]: _tombstone,
+    [recentTokensAttribute(table)]: _recent,
+    ...rest
+  } = item;
+  return rest as T;
+}
+
+/** Where `updateWithLock` keeps the tokens of its last few writes. */
+export function recentTokensAttribute(table: Table): string {
+  return `${table.writeTokenAttribute}Recent`;
+}

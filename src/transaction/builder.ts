@@ -1,0 +1,298 @@
+/** @module The transaction builder: put / update / delete / conditionCheck with the guard vocabulary, checked before sending. */
+import { randomUUID } from 'node:crypto';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { and, type Condition } from '../expression/condition.js';
+import { type Guard, guardCondition, guardParts } from '../expression/guard.js';
+import { Placeholders } from '../expression/placeholders.js';
+import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
+import type { Observer } from '../observe/events.js';
+import { awsErrorName, type BackoffOptions, backoffDelay, isThrottling, sleep } from '../retry/backoff.js';
+import {
+  checkFiniteNumbers,
+  checkItemSize,
+  checkVersion,
+  type Item,
+  itemSize,
+  keyOf,
+  type Table,
+  type Version,
+} from '../table.js';
+import { checkChanges } from '../write/changes.js';
+import { checkOptions, Operation } from '../write/operation.js';
+import { newerThanStored } from '../write/versioned.js';
+import { decodeCancellation, isTransientCancellation } from './cancellation.js';
+
+/** DynamoDB's limits for one TransactWriteItems request. */
+export const transactionLimits = { maxActions: 100, maxBytes: 4 * 1024 * 1024, maxTokenLength: 36 } as const;
+
+type Action =
+  | {
+      readonly kind: 'put';
+      readonly table: Table;
+      readonly key: Item;
+      readonly item: Item;
+      readonly condition?: Condition;
+    }
+  | {
+      readonly kind: 'update';
+      readonly table: Table;
+      readonly key: Item;
+      readonly changes: Changes;
+      readonly condition?: Condition;
+    }
+  | { readonly kind: 'delete'; readonly table: Table; readonly key: Item; readonly condition?: Condition }
+  | { readonly kind: 'check'; readonly table: Table; readonly key: Item; readonly condition: Condition };
+
+export interface PutActionOptions {
+  /** What must hold on the stored item. @default nothing */
+  readonly require?: Guard;
+  /** Also require the item's version to be newer than the stored one (as `putIfNewer`). @default false */
+  readonly ifNewer?: boolean;
+}
+
+export interface CommitOptions {
+  /**
+   * The ClientRequestToken (1 to 36 characters). Sending the same token again within 10 minutes does not apply the
+   * transaction twice: this is what makes a retried commit safe. @default a new UUID per commit() call
+   */
+  readonly token?: string;
+  /** Attempts when the transaction is cancelled by a conflict with another transaction, or throttled. @default 5 */
+  readonly maxAttempts?: number;
+  /** @default { baseMs: 25, capMs: 1000 } */
+  readonly backoff?: BackoffOptions;
+  /** Observers for this commit, in addition to the tables'. @default none */
+  readonly observe?: Observer | readonly Observer[];
+  /** Fields passed through to the outcome event. @default none */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** A committed transaction. */
+export interface CommitResult {
+  readonly status: 'applied';
+  readonly token: string;
+  readonly attempts: number;
+}
+
+/**
+ * Builds a TransactWriteItems request. Each action may carry a guard; a cancellation becomes a `transaction.cancelled`
+ * error that lists, per action, its index, table, key, reason code and the stored item.
+ *
+ * @example
+ * ```ts
+ * import { decrement, defineTable, increment, transaction } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const accounts = defineTable({ client, name: 'accounts', partitionKey: 'accountId' });
+ * await transaction()
+ *   .update(accounts, { accountId: 'alice' }, { changes: { balance: decrement(30) }, require: { balance: { gte: 30 } } })
+ *   .update(accounts, { accountId: 'bob' }, { changes: { balance: increment(30) }, require: { accountId: { exists: true } } })
+ *   .commit({ token: 'transfer-7f3a' });
+ * ```
+ */
+export class TransactionBuilder {
+  readonly #actions: Action[] = [];
+
+  /** Puts a whole item, optionally guarded and/or version-checked. */
+  put(table: Table, item: Item, options: PutActionOptions = {}): this {
+    const field = this.#field();
+    checkOptions(options, ['require', 'ifNewer'], `${field}.put`);
+    const key = keyOf(table, item, `${field}.item`);
+    checkFiniteNumbers(item, `${field}.item`);
+    checkItemSize(item, `${field}.item`);
+    const conditions: Condition[] = [];
+    if (options.ifNewer) {
+      const version = item[table.versionAttribute];
+      checkVersion(version, `${field}.item.${table.versionAttribute}`);
+      conditions.push(newerThanStored(table, version as Version));
+    }
+    const guard = guardCondition(guardParts(options.require ?? {}, `${field}.require`));
+    if (guard) conditions.push(guard);
+    return this.#push({ kind: 'put', table, key, item, ...joined(conditions) });
+  }
+
+  /** Applies `changes` to one item, optionally guarded. */
+  update(table: Table, key: Item, input: { readonly changes: Changes; readonly require?: Guard }): this {
+    const field = this.#field();
+    checkOptions(input, ['changes', 'require'], `${field}.update`);
+    const itemKey = keyOf(table, key, `${field}.key`);
+    checkChanges(table, input.changes, `${field}.changes`, { allowVersion: true });
+    const guard = guardCondition(guardParts(input.require ?? {}, `${field}.require`));
+    return this.#push({ kind: 'update', table, key: itemKey, changes: input.changes, ...joined(guard ? [guard] : []) });
+  }
+
+  /** Deletes one item, optionally guarded. */
+  delete(table: Table, key: Item, options: { readonly require?: Guard } = {}): this {
+    const field = this.#field();
+    checkOptions(options, ['require'], `${field}.delete`);
+    const itemKey = keyOf(table, key, `${field}.key`);
+    const guard = guardCondition(guardParts(options.require ?? {}, `${field}.require`));
+    return this.#push({ kind: 'delete', table, key: itemKey, ...joined(guard ? [guard] : []) });
+  }
+
+  /** Requires `require` to hold on an item the transaction does not write. */
+  check(table: Table, key: Item, require: Guard): this {
+    const field = this.#field();
+    const itemKey = keyOf(table, key, `${field}.key`);
+    const guard = guardCondition(guardParts(require, `${field}.require`));
+    if (!guard) throw invalidInput(`${field}.require`, 'a condition check needs at least one rule');
+    return this.#push({ kind: 'check', table, key: itemKey, condition: guard });
+  }
+
+  /** The number of actions so far. */
+  get size(): number {
+    return this.#actions.length;
+  }
+
+  /** The request (pure), after checking DynamoDB's transaction rules. */
+  build(token: string): TransactWriteCommandInput {
+    checkToken(token);
+    this.#checkLimits();
+    return { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
+  }
+
+  /** Sends the transaction, retrying conflicts and throttling with backoff under one ClientRequestToken. */
+  async commit(options: CommitOptions = {}): Promise<CommitResult> {
+    checkOptions(options, ['token', 'maxAttempts', 'backoff'], 'commit');
+    const maxAttempts = options.maxAttempts ?? 5;
+    if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
+      throw invalidOption('maxAttempts', 'must be a whole number >= 1');
+    const token = options.token ?? randomUUID();
+    const input = this.build(token);
+    const backoff = { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 };
+    const targets = this.#actions.map((action) => ({ table: action.table.name, key: action.key }));
+    const tables = [...new Set(this.#actions.map((action) => action.table))];
+    const scope = {
+      name: tables.map((table) => table.name).join(','),
+      observers: [...new Set(tables.flatMap((t) => t.observers))],
+    };
+    const client = (this.#actions[0] as Action).table.client;
+    const callOptions = {
+      ...(options.observe === undefined ? {} : { observe: options.observe }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    };
+    const operation = new Operation(scope, 'transaction', { token }, callOptions);
+    return operation.run(async (): Promise<CommitResult> => {
+      for (let attempt = 1; ; attempt++) {
+        operation.attempts = attempt;
+        try {
+          await client.send(new TransactWriteCommand(input));
+          return { status: 'applied', token, attempts: attempt };
+        } catch (error) {
+          const name = awsErrorName(error);
+          const cancelled = name === 'TransactionCanceledException';
+          const reasons = cancelled ? decodeCancellation(error, targets) : [];
+          const transient =
+            (cancelled && isTransientCancellation(reasons)) ||
+            isThrottling(error) ||
+            name === 'TransactionConflictException' ||
+            name === 'TransactionInProgressException';
+          if (transient && attempt < maxAttempts) {
+            operation.emit('retried', cancelled ? reasons.map((r) => r.code).join(',') : name);
+            await sleep(backoffDelay(attempt - 1, backoff));
+            continue;
+          }
+          if (!cancelled) throw error;
+          const failing = reasons.filter((reason) => reason.code !== 'None');
+          throw new RacesafeError(
+            'transaction.cancelled',
+            `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
+            { reasons, attempts: attempt },
+            error,
+          );
+        }
+      }
+    });
+  }
+
+  #field(): string {
+    return `actions[${this.#actions.length}]`;
+  }
+
+  #push(action: Action): this {
+    this.#actions.push(action);
+    return this;
+  }
+
+  #checkLimits(): void {
+    const count = this.#actions.length;
+    if (count === 0) throw invalidInput('actions', 'a transaction needs at least one action');
+    if (count > transactionLimits.maxActions) {
+      throw invalidInput('actions', `at most ${transactionLimits.maxActions} actions per transaction (got ${count})`);
+    }
+    const seen = new Map<string, number>();
+    let bytes = 0;
+    this.#actions.forEach((action, index) => {
+      const identity = `${action.table.name}\u0000${JSON.stringify(action.key)}`;
+      const first = seen.get(identity);
+      if (first !== undefined) {
+        throw invalidInput(
+          `actions[${index}]`,
+          `targets the same item as actions[${first}]: one action per item per transaction`,
+        );
+      }
+      seen.set(identity, index);
+      bytes += itemSize(action.key) + (action.kind === 'put' ? itemSize(action.item) : 0);
+      if (action.kind === 'update') bytes += itemSize(action.changes as Item);
+    });
+    if (bytes > transactionLimits.maxBytes) {
+      throw invalidInput('actions', `a transaction carries at most 4 MB in all (got about ${bytes} bytes)`);
+    }
+  }
+}
+
+/**
+ * Starts a transaction.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, transaction } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const orders = defineTable({ client, name: 'orders', partitionKey: 'orderId' });
+ * await transaction().put(orders, { orderId: 'o-9', total: 12 }, { require: { orderId: { exists: false } } }).commit();
+ * ```
+ */
+export function transaction(): TransactionBuilder {
+  return new TransactionBuilder();
+}
+
+function joined(conditions: Condition[]): { condition?: Condition } {
+  return conditions.length === 0 ? {} : { condition: and(...conditions) };
+}
+
+function checkToken(token: string): void {
+  if (typeof token !== 'string' || token.length < 1 || token.length > transactionLimits.maxTokenLength) {
+    throw invalidInput('token', `a ClientRequestToken has 1 to ${transactionLimits.maxTokenLength} characters`);
+  }
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+function renderAction(action: Action): TransactItem {
+  const placeholders = new Placeholders();
+  const base = { TableName: action.table.name, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+  const ConditionExpression = action.condition?.(placeholders);
+  const conditioned = ConditionExpression === undefined ? {} : { ConditionExpression };
+  switch (action.kind) {
+    case 'put':
+      return { Put: { ...base, Item: action.item, ...conditioned, ...placeholders.attributes() } };
+    case 'update': {
+      const UpdateExpression = updateExpression(renderChanges(action.changes, placeholders));
+      return { Update: { ...base, Key: action.key, UpdateExpression, ...conditioned, ...placeholders.attributes() } };
+    }
+    case 'delete':
+      return { Delete: { ...base, Key: action.key, ...conditioned, ...placeholders.attributes() } };
+    case 'check':
+      return {
+        ConditionCheck: {
+          ...base,
+          Key: action.key,
+          ConditionExpression: ConditionExpression ?? '',
+          ...placeholders.attributes(),
+        },
+      };
+  }
+}

@@ -1,0 +1,3 @@
+/** @module Transactions: the builder and cancellation decoding. */
+export * from './builder.js';
+export * from './cancellation.js';

@@ -1,0 +1,73 @@
+/** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
+import { randomUUID } from 'node:crypto';
+import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { Placeholders } from '../expression/placeholders.js';
+import {
+  checkFiniteNumbers,
+  checkItemSize,
+  checkVersion,
+  type Item,
+  keyOf,
+  type Table,
+  type Version,
+} from '../table.js';
+import { type CallOptions, checkOptions, Operation } from './operation.js';
+import type { WriteOutcome } from './outcome.js';
+import { newerThanStored, versionedWrite } from './versioned.js';
+
+/** The PutItem request of {@link putIfNewer} (pure). */
+export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
+  const version = item[table.versionAttribute] as Version;
+  const placeholders = new Placeholders();
+  const condition = newerThanStored(table, version)(placeholders);
+  // The whole item is replaced, so a newer put also clears a tombstone and any older bookkeeping.
+  const { [table.tombstoneAttribute]: _tombstone, ...stored } = item;
+  return {
+    TableName: table.name,
+    Item: { ...stored, [table.writeTokenAttribute]: token },
+    ConditionExpression: condition,
+    ...placeholders.attributes(),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Stores `item` unless the stored item has the same or a newer version: the version-monotonic write of a stream
+ * consumer. Stale and duplicate are outcomes, not errors: version 41 never overwrites 42.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, putIfNewer } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const state = defineTable({ client, name: 'device-state', partitionKey: 'deviceId' });
+ * const outcome = await putIfNewer(state, { deviceId: 'd-1', version: 42, temperature: 21.5 });
+ * if (outcome.status === 'stale') console.log('skipped: stored version', outcome.current.version);
+ * ```
+ */
+export async function putIfNewer<T extends Item>(
+  table: Table,
+  item: T,
+  options: CallOptions = {},
+): Promise<WriteOutcome<T>> {
+  checkOptions(options, [], 'putIfNewer');
+  const key = keyOf(table, item, 'item');
+  checkVersion(item[table.versionAttribute], `item.${table.versionAttribute}`);
+  checkFiniteNumbers(item, 'item');
+  checkItemSize(item, 'item');
+  const operation = new Operation(table, 'putIfNewer', key, options);
+  const token = randomUUID();
+  const input = buildPutIfNewer(table, item, token);
+  const version = item[table.versionAttribute] as Version;
+  return versionedWrite(
+    operation,
+    version,
+    token,
+    async () => {
+      await table.client.send(new PutCommand(input));
+      return item;
+    },
+    () => item,
+  );
+}

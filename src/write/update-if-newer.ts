@@ -1,0 +1,79 @@
+/** @module updateIfNewer: apply changes only if this version is newer than the stored one, in one request. */
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { Placeholders } from '../expression/placeholders.js';
+import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
+import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
+import { checkChanges } from './changes.js';
+import { type CallOptions, checkOptions, Operation } from './operation.js';
+import type { WriteOutcome } from './outcome.js';
+import { newerThanStored, versionedWrite } from './versioned.js';
+
+/** The UpdateItem request of {@link updateIfNewer} (pure). */
+export function buildUpdateIfNewer(
+  table: Table,
+  key: Item,
+  version: Version,
+  changes: Changes,
+  token: string,
+): UpdateCommandInput {
+  const placeholders = new Placeholders();
+  const clauses = renderChanges(changes, placeholders);
+  clauses.set.push(
+    `${placeholders.name(table.versionAttribute)} = ${placeholders.value(version)}`,
+    `${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`,
+  );
+  // A newer update of a deleted item brings it back: the tombstone mark must go.
+  clauses.remove.push(placeholders.name(table.tombstoneAttribute));
+  const UpdateExpression = updateExpression(clauses);
+  const ConditionExpression = newerThanStored(table, version)(placeholders);
+  return {
+    TableName: table.name,
+    Key: key,
+    UpdateExpression,
+    ConditionExpression,
+    ...placeholders.attributes(),
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Applies `changes` and sets the version, unless the stored item has the same or a newer version. Unlike
+ * {@link putIfNewer} it keeps attributes it does not change.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, increment, updateIfNewer } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const orders = defineTable({ client, name: 'orders', partitionKey: 'orderId' });
+ * await updateIfNewer(orders, { orderId: 'o-1' }, 7, { status: 'shipped', shipments: increment(1) });
+ * ```
+ */
+export async function updateIfNewer<T extends Item = Item>(
+  table: Table,
+  key: Item,
+  version: Version,
+  changes: Changes,
+  options: CallOptions = {},
+): Promise<WriteOutcome<T>> {
+  checkOptions(options, [], 'updateIfNewer');
+  const itemKey = keyOf(table, key, 'key');
+  checkVersion(version, 'version');
+  checkChanges(table, changes, 'changes');
+  const token = randomUUID();
+  const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
+  const operation = new Operation(table, 'updateIfNewer', itemKey, options);
+  return versionedWrite(
+    operation,
+    version,
+    token,
+    async () => {
+      const result = await table.client.send(new UpdateCommand(input));
+      return withoutBookkeeping(table, result.Attributes ?? {}) as T;
+    },
+    (current) => current,
+  );
+}

@@ -1,0 +1,164 @@
+/** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
+import { randomUUID } from 'node:crypto';
+import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
+import { Placeholders } from '../expression/placeholders.js';
+import { type BackoffOptions, backoffDelay, isConditionalCheckFailed, sleep } from '../retry/backoff.js';
+import {
+  checkFiniteNumbers,
+  checkItemSize,
+  type Item,
+  keyAttributes,
+  keyOf,
+  recentTokensAttribute,
+  type Table,
+  withoutBookkeeping,
+} from '../table.js';
+import {
+  type CallOptions,
+  checkOptions,
+  Operation,
+  readConsistently,
+  storedAfterConditionFailure,
+  visible,
+} from './operation.js';
+
+/** Returned by a `mutate` function to say "nothing to change": no write is sent. */
+export const noChange: unique symbol = Symbol('racesafe.noChange');
+
+/** Computes the next item from the current one (undefined when there is none). Must be pure: it may run several times. */
+export type Mutate<T extends Item> = (current: T | undefined) => T | typeof noChange | Promise<T | typeof noChange>;
+
+export interface UpdateWithLockOptions extends CallOptions {
+  /** Write attempts before giving up with a `write.conflict` error. @default 8 */
+  readonly maxAttempts?: number;
+  /** Backoff between attempts (capped exponential, full jitter). @default { baseMs: 10, capMs: 500 } */
+  readonly backoff?: BackoffOptions;
+  /** Source of jitter, for replayable tests. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** What an optimistic update did. */
+export type LockOutcome<T extends Item = Item> =
+  | { readonly status: 'applied'; readonly item: T; readonly attempts: number }
+  | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
+
+/** How many recent write tokens an item keeps, to recognise a landed attempt even after other writers followed. */
+export const recentTokenCount = 8;
+
+/** The conditional PutItem of one attempt (pure): `version = :expected`, or create-only when nothing is stored. */
+export function buildLockedPut(table: Table, next: Item, stored: Item | undefined, token: string): PutCommandInput {
+  const placeholders = new Placeholders();
+  const storedVersion = stored?.[table.versionAttribute];
+  const recent = stored?.[recentTokensAttribute(table)];
+  const condition =
+    stored === undefined
+      ? attributeNotExists(table.partitionKey)
+      : storedVersion === undefined
+        ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
+        : compare(table.versionAttribute, '=', storedVersion);
+  const ConditionExpression = condition(placeholders);
+  return {
+    TableName: table.name,
+    Item: {
+      ...next,
+      [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
+      [table.writeTokenAttribute]: token,
+      [recentTokensAttribute(table)]: [token, ...(Array.isArray(recent) ? recent.slice(0, recentTokenCount - 1) : [])],
+    },
+    ConditionExpression,
+    ...placeholders.attributes(),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+/**
+ * Optimistic locking: read consistently, compute the next item with `mutate`, write it only if the version is still
+ * the one read (`version = :expected`, then version + 1). On a conflict it retries with capped exponential backoff
+ * and full jitter, using the stored item the failed write returned (ALL_OLD) instead of reading again; after
+ * `maxAttempts` it throws a `write.conflict` error carrying the attempts and the last item seen.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, noChange, updateWithLock } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const docs = defineTable({ client, name: 'documents', partitionKey: 'docId' });
+ * await updateWithLock(docs, { docId: 'readme' }, (current) => {
+ *   if (current?.locked) return noChange;
+ *   return { docId: 'readme', edits: Number(current?.edits ?? 0) + 1 };
+ * });
+ * ```
+ */
+export async function updateWithLock<T extends Item = Item>(
+  table: Table,
+  key: Item,
+  mutate: Mutate<T>,
+  options: UpdateWithLockOptions = {},
+): Promise<LockOutcome<T>> {
+  checkOptions(options, ['maxAttempts', 'backoff', 'random'], 'updateWithLock');
+  const maxAttempts = options.maxAttempts ?? 8;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
+    throw invalidOption('maxAttempts', 'must be a whole number >= 1');
+  if (typeof mutate !== 'function') throw invalidInput('mutate', 'must be a function');
+  const itemKey = keyOf(table, key, 'key');
+  const backoff = { baseMs: options.backoff?.baseMs ?? 10, capMs: options.backoff?.capMs ?? 500 };
+  const random = options.random ?? Math.random;
+  const token = randomUUID();
+  const operation = new Operation(table, 'updateWithLock', itemKey, options);
+  return operation.run(async (): Promise<LockOutcome<T>> => {
+    let stored = await readConsistently(operation, itemKey);
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const current = visible(table, stored);
+      const view = current === undefined ? undefined : (structuredClone(withoutBookkeeping(table, current)) as T);
+      const next = await mutate(view);
+      if (next === noChange) return { status: 'unchanged', current: view, attempts: attempt };
+      const item = checkedNext(table, itemKey, next);
+      const request = buildLockedPut(table, item, stored, token);
+      try {
+        await operation.send(() => table.client.send(new PutCommand(request)));
+        return { status: 'applied', item: withoutBookkeeping(table, request.Item ?? {}) as T, attempts: attempt };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        stored = await storedAfterConditionFailure(operation, error);
+        if (stored !== undefined && holdsToken(table, stored, token)) {
+          operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
+          return { status: 'applied', item: withoutBookkeeping(table, stored) as T, attempts: attempt };
+        }
+        if (attempt === maxAttempts) break;
+        operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
+        await sleep(backoffDelay(attempt - 1, backoff, random));
+      }
+    }
+    const lastSeen = stored === undefined ? undefined : withoutBookkeeping(table, stored);
+    throw new RacesafeError(
+      'write.conflict',
+      `updateWithLock on ${table.name} gave up after ${maxAttempts} attempts: the item kept changing`,
+      { attempts: maxAttempts, lastSeen },
+    );
+  });
+}
+
+function holdsToken(table: Table, stored: Item, token: string): boolean {
+  const recent = stored[recentTokensAttribute(table)];
+  return stored[table.writeTokenAttribute] === token || (Array.isArray(recent) && recent.includes(token));
+}
+
+function checkedNext(table: Table, key: Item, next: unknown): Item {
+  if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+    throw invalidInput('mutate', 'must return the next item (an object) or noChange');
+  }
+  const item = next as Item;
+  for (const attribute of keyAttributes(table)) {
+    if (item[attribute] !== undefined && item[attribute] !== key[attribute]) {
+      throw invalidInput(`mutate.${attribute}`, 'the key cannot change; write a new item instead');
+    }
+  }
+  const { [table.versionAttribute]: _version, ...rest } = item;
+  const full = { ...rest, ...key };
+  checkFiniteNumbers(full, 'mutate');
+  checkItemSize(full, 'mutate');
+  return full;
+}
