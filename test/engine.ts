@@ -3,8 +3,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, inject, it } from 'vitest';
+import type { Observer } from '../src/observe/events.js';
+import { defineTable } from '../src/table.js';
 import type { Capability } from '../src/testing/capabilities.js';
 import { localClientConfig } from '../src/testing/dynamodb-engine.js';
+import { createTable, uniqueTableName } from '../src/testing/tables.js';
 
 /** Clients for the engine the current project started; destroyed after the file's tests. */
 export function useEngine() {
@@ -30,4 +33,27 @@ export function itWhen(capabilities: readonly Capability[]) {
   const skipped = it.skipIf(true);
   return (name: string, fn: () => unknown, timeout?: number) =>
     skipped(`${name} [skipped on ${engine.name}: no ${missing.join(', ')}]`, fn, timeout);
+}
+
+/** Creates a fresh table on the engine (a stream when the engine has streams) and a racesafe handle for it. */
+export async function freshTable(
+  engine: ReturnType<typeof useEngine>,
+  options: { prefix?: string; sortKey?: string; observe?: Observer | Observer[]; stream?: boolean } = {},
+) {
+  const name = uniqueTableName(options.prefix ?? 'test');
+  const stream = (options.stream ?? true) && engine.capabilities.streams;
+  const created = await createTable(engine.dynamodb, {
+    name,
+    partitionKey: 'pk',
+    ...(options.sortKey ? { sortKey: options.sortKey } : {}),
+    ...(stream ? { stream: 'NEW_AND_OLD_IMAGES' as const } : {}),
+  });
+  const table = defineTable({
+    client: engine.client,
+    name,
+    partitionKey: 'pk',
+    ...(options.sortKey ? { sortKey: options.sortKey } : {}),
+    ...(options.observe ? { observe: options.observe } : {}),
+  });
+  return { table, name, streamArn: created.streamArn };
 }

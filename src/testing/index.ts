@@ -10,3 +10,5 @@ export type { Random } from './random.js';
 export { randomInt, seededRandom, shuffled } from './random.js';
 export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
 export { createTable, deleteTable, uniqueTableName } from './tables.js';
+export type { CommitLogEntry, VersionRegression } from './commit-log.js';
+export { readCommitLog, versionRegressions } from './commit-log.js';
