@@ -9,7 +9,7 @@ export function recordingClients(config: Pick<DynamoDBClientConfig, 'maxAttempts
   const requestHandler = {
     async handle(request: { headers: Record<string, string> }) {
       // DynamoDB's JSON protocol names the operation in this header: `DynamoDB_20120810.PutItem`.
-      sent.push(String(request.headers['x-amz-target']).split('.').at(-1));
+      sent.push(String(request.headers['x-amz-target']).split('.').at(-1) ?? '');
       const body = new TextEncoder().encode('{}');
       return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body } };
     },
@@ -18,7 +18,7 @@ export function recordingClients(config: Pick<DynamoDBClientConfig, 'maxAttempts
     ...localClientConfig,
     ...config,
     endpoint: 'http://127.0.0.1:9',
-    requestHandler: requestHandler as unknown as DynamoDBClientConfig['requestHandler'],
+    requestHandler: requestHandler as unknown as NonNullable<DynamoDBClientConfig['requestHandler']>,
   });
   const client = DynamoDBDocumentClient.from(dynamodb);
   return { dynamodb, client, sent };
