@@ -68,7 +68,8 @@ export function defineTable(options: TableOptions): Table {
   rejectUnknownOptions(options, tableOptionNames, 'defineTable');
   if (typeof options.client?.send !== 'function') throw invalidOption('client', 'must be a DynamoDBDocumentClient');
   for (const field of ['name', 'partitionKey'] as const) {
-    if (typeof options[field] !== 'string' || options[field] === '') throw invalidOption(field, 'must be a non-empty string');
+    if (typeof options[field] !== 'string' || options[field] === '')
+      throw invalidOption(field, 'must be a non-empty string');
   }
   for (const field of ['sortKey', 'versionAttribute', 'writeTokenAttribute', 'tombstoneAttribute'] as const) {
     const value = options[field];
@@ -111,7 +112,10 @@ export function keyOf(table: Table, source: Item, field: string): Item {
       (typeof value === 'number' && Number.isFinite(value)) ||
       value instanceof Uint8Array;
     if (!valid) {
-      throw invalidInput(`${field}.${attribute}`, 'key attribute is required: a non-empty string, a finite number or binary');
+      throw invalidInput(
+        `${field}.${attribute}`,
+        'key attribute is required: a non-empty string, a finite number or binary',
+      );
     }
     key[attribute] = value;
   }
@@ -122,7 +126,10 @@ export function keyOf(table: Table, source: Item, field: string): Item {
 export function checkVersion(version: unknown, field: string): asserts version is Version {
   if (typeof version === 'number') {
     if (!Number.isSafeInteger(version) || version <= 0) {
-      throw invalidInput(field, 'a numeric version must be a positive safe integer (1 to 2^53-1), not NaN or a fraction');
+      throw invalidInput(
+        field,
+        'a numeric version must be a positive safe integer (1 to 2^53-1), not NaN or a fraction',
+      );
     }
     return;
   }
@@ -195,9 +202,10 @@ export function checkItemSize(item: Item, field: string): void {
 /** Rejects NaN and ±Infinity anywhere in an item: DynamoDB cannot store them. */
 export function checkFiniteNumbers(value: unknown, field: string): void {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw invalidInput(field, 'must be a finite number (NaN and Infinity cannot be stored)');
+    if (!Number.isFinite(value))
+      throw invalidInput(field, 'must be a finite number (NaN and Infinity cannot be stored)');
   } else if (Array.isArray(value)) {
-    value.forEach((element, index) => checkFiniteNumbers(element, `${field}[${index}]`));
+    for (const [index, element] of value.entries()) checkFiniteNumbers(element, `${field}[${index}]`);
   } else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && !(value instanceof Set)) {
     for (const [name, element] of Object.entries(value)) checkFiniteNumbers(element, `${field}.${name}`);
   }

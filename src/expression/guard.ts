@@ -1,6 +1,14 @@
 /** @module The guard vocabulary: plain objects that say what must hold for a write, e.g. `{ quantity: { gte: 2 } }`. */
 import { invalidInput } from '../errors.js';
-import { and, attributeExists, attributeNotExists, beginsWith, type Comparator, type Condition, compare } from './condition.js';
+import {
+  and,
+  attributeExists,
+  attributeNotExists,
+  beginsWith,
+  type Comparator,
+  type Condition,
+  compare,
+} from './condition.js';
 
 /** What one attribute must satisfy. Several rules on one attribute must all hold. */
 export interface GuardRule {
@@ -46,7 +54,8 @@ export interface GuardPart {
 export function guardParts(guard: Guard, field: string): GuardPart[] {
   const parts: GuardPart[] = [];
   for (const [attribute, rules] of Object.entries(guard)) {
-    if (typeof rules !== 'object' || rules === null) throw invalidInput(`${field}.${attribute}`, 'must be a rule object');
+    if (typeof rules !== 'object' || rules === null)
+      throw invalidInput(`${field}.${attribute}`, 'must be a rule object');
     for (const [rule, operand] of Object.entries(rules)) {
       if (!ruleNames.includes(rule)) {
         throw invalidInput(`${field}.${attribute}.${rule}`, `unknown rule; allowed: ${ruleNames.join(', ')}`);

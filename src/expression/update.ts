@@ -89,7 +89,9 @@ export function renderChanges(changes: Changes, placeholders: Placeholders, fiel
       }
       case 'append': {
         const n = name();
-        set.push(`${n} = list_append(if_not_exists(${n}, ${placeholders.value([])}), ${placeholders.value(change.values)})`);
+        set.push(
+          `${n} = list_append(if_not_exists(${n}, ${placeholders.value([])}), ${placeholders.value(change.values)})`,
+        );
         break;
       }
     }

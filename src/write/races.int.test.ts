@@ -96,7 +96,10 @@ describe('races on DynamoDB Local, each against its naive twin', () => {
       const stored = await engine.client.send(
         new GetCommand({ TableName: name, Key: { pk: 'counter' }, ConsistentRead: true }),
       );
-      return { count: Number(stored.Item?.count), increments: reports.reduce((sum, report) => sum + report.increments, 0) };
+      return {
+        count: Number(stored.Item?.count),
+        increments: reports.reduce((sum, report) => sum + report.increments, 0),
+      };
     };
     const safe = await race('safe');
     expect(safe.increments).toBe(400);
