@@ -1,0 +1,88 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import {
+  checkVersion,
+  compareVersions,
+  defineTable,
+  itemSize,
+  keyOf,
+  orderedVersion,
+  withoutBookkeeping,
+} from './table.js';
+
+const client = { send: async () => ({}) } as unknown as DynamoDBDocumentClient;
+
+describe('defineTable', () => {
+  it('applies defaults and keeps the caller client', () => {
+    const table = defineTable({ client, name: 't', partitionKey: 'pk' });
+    expect(table).toMatchObject({
+      client,
+      name: 't',
+      partitionKey: 'pk',
+      sortKey: undefined,
+      versionAttribute: 'version',
+      writeTokenAttribute: '_rsToken',
+      tombstoneAttribute: '_rsDeleted',
+      observers: [],
+    });
+  });
+
+  it('rejects unknown options, listing the allowed ones, and bad values', () => {
+    expect(() => defineTable({ client, name: 't', partitionKey: 'pk', versionAttr: 'v' } as never)).toThrow(
+      /defineTable.versionAttr: unknown option; allowed: client, name, partitionKey/,
+    );
+    expect(() => defineTable({ client, name: '', partitionKey: 'pk' })).toThrow(/option name/);
+    expect(() => defineTable({ client: {} as never, name: 't', partitionKey: 'pk' })).toThrow(/option client/);
+    expect(() => defineTable({ client, name: 't', partitionKey: 'pk', versionAttribute: 'pk' })).toThrow(
+      /key attribute/,
+    );
+  });
+});
+
+describe('item rules', () => {
+  const table = defineTable({ client, name: 't', partitionKey: 'pk', sortKey: 'sk' });
+
+  it('extracts and validates the key', () => {
+    expect(keyOf(table, { pk: 'a', sk: 1, other: 2 }, 'item')).toEqual({ pk: 'a', sk: 1 });
+    expect(() => keyOf(table, { pk: 'a' }, 'item')).toThrow(/item.sk: key attribute is required/);
+    expect(() => keyOf(table, { pk: 'a', sk: Number.NaN }, 'item')).toThrow(/item.sk/);
+  });
+
+  it('accepts positive safe integers and non-empty strings as versions', () => {
+    for (const good of [1, 2 ** 53 - 1, 'a', '0001']) expect(() => checkVersion(good, 'v')).not.toThrow();
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53, '', undefined, null, {}]) {
+      expect(() => checkVersion(bad, 'v'), String(bad)).toThrow(
+        expect.objectContaining({ code: 'validation.invalidInput' }),
+      );
+    }
+  });
+
+  it('orders versions of one type only', () => {
+    expect(compareVersions(1, 2)).toBe(-1);
+    expect(compareVersions('0010', '0009')).toBe(1);
+    expect(compareVersions(5, 5)).toBe(0);
+    expect(compareVersions('5', 5)).toBeUndefined();
+  });
+
+  it('pads sequence numbers so string order is numeric order', () => {
+    const a = orderedVersion('9');
+    const b = orderedVersion(10n);
+    expect(a < b).toBe(true);
+    expect(a).toHaveLength(64);
+    expect(() => orderedVersion('12a')).toThrow(/decimal/);
+    expect(() => orderedVersion('1'.repeat(65))).toThrow(/at most 64/);
+  });
+
+  it('measures item size by names and values', () => {
+    expect(itemSize({ ab: 'xyz' })).toBe(5);
+    expect(itemSize({ n: 1, b: true })).toBe(1 + 21 + 1 + 1);
+    expect(itemSize({ big: 'é'.repeat(10) })).toBe(3 + 20);
+  });
+
+  it('strips bookkeeping attributes', () => {
+    expect(withoutBookkeeping(table, { pk: 'a', _rsToken: 't', _rsDeleted: true, _rsTokenRecent: [], x: 1 })).toEqual({
+      pk: 'a',
+      x: 1,
+    });
+  });
+});
