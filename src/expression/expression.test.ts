@@ -60,7 +60,7 @@ describe('guards', () => {
         details: expect.objectContaining({ field: 'require.q.atLeast' }),
       }),
     );
-    expect(() => guardParts({ q: { gte: undefined } }, 'require')).toThrow(/require.q.gte/);
+    expect(() => guardParts({ q: { gte: undefined } as never }, 'require')).toThrow(/require.q.gte/);
     expect(() => guardParts({ q: { gte: Number.NaN } }, 'require')).toThrow(/finite/);
     expect(() => guardParts({ q: 5 as never }, 'require')).toThrow(/rule object/);
   });
