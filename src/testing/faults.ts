@@ -99,6 +99,8 @@ export interface FaultOptions {
   readonly transactionConflict?: TransactionConflictFault;
   /** @default no crash */
   readonly crash?: CrashFault;
+  /** Key attributes read from a `PutItem`'s item for {@link FaultTarget.match} (other operations carry a `Key`). @default ['pk', 'sk'] */
+  readonly keyAttributes?: readonly string[];
 }
 
 /** What the faults injected so far. */
@@ -194,7 +196,15 @@ export function transactionConflictError(actions: number, conflictIndex: number)
   });
 }
 
-const optionNames = ['seed', 'latency', 'lostResponse', 'throttling', 'transactionConflict', 'crash'] as const;
+const optionNames = [
+  'seed',
+  'latency',
+  'lostResponse',
+  'throttling',
+  'transactionConflict',
+  'crash',
+  'keyAttributes',
+] as const;
 const targetNames = ['commands', 'tables', 'match'] as const;
 const transactOperations = ['TransactWriteItems', 'TransactGetItems'];
 
@@ -237,7 +247,11 @@ const transactOperations = ['TransactWriteItems', 'TransactGetItems'];
 export function createFaults(options: FaultOptions): Faults {
   rejectUnknownOptions(options, optionNames, 'createFaults');
   const seed = options.seed ?? 0;
+  const keyAttributes = options.keyAttributes ?? ['pk', 'sk'];
   if (!Number.isSafeInteger(seed)) throw invalidOption('createFaults.seed', 'must be a safe integer');
+  if (!(Array.isArray(keyAttributes) && keyAttributes.every((name) => typeof name === 'string'))) {
+    throw invalidOption('createFaults.keyAttributes', 'must be an array of attribute names');
+  }
   const latency = options.latency && latencyPlan(options.latency, streamFor(seed, 1));
   const lostResponse = options.lostResponse && drawPlan('lostResponse', options.lostResponse, streamFor(seed, 2));
   const throttling = options.throttling && drawPlan('throttling', options.throttling, streamFor(seed, 3));
@@ -256,7 +270,7 @@ export function createFaults(options: FaultOptions): Faults {
 
   const perAttempt: Middleware = (next, context) => async (args) => {
     counts.attempts += 1;
-    const request = describeRequest(context.commandName, args.input, []);
+    const request = describeRequest(context.commandName, args.input, keyAttributes);
     if (throttling?.draw(request)) {
       counts.throttling += 1;
       throw throttlingError();
@@ -288,7 +302,7 @@ export function createFaults(options: FaultOptions): Faults {
   };
 
   const perCall: Middleware = (next, context) => async (args) => {
-    const request = describeRequest(context.commandName, args.input, []);
+    const request = describeRequest(context.commandName, args.input, keyAttributes);
     const when = crash?.decide(request);
     if (when === undefined) return next(args);
     counts.crash += 1;
