@@ -12,3 +12,25 @@ export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js
 export { createTable, deleteTable, uniqueTableName } from './tables.js';
 export type { CommitLogEntry, VersionRegression } from './commit-log.js';
 export { readCommitLog, versionRegressions } from './commit-log.js';
+export type {
+  CrashFault,
+  FaultOptions,
+  Faults,
+  FaultStats,
+  FaultTarget,
+  LatencyFault,
+  LostResponseFault,
+  ThrottlingFault,
+  TransactionConflictFault,
+} from './faults.js';
+export {
+  createFaults,
+  isSimulatedCrash,
+  SimulatedCrash,
+  SimulatedNetworkError,
+  throttlingError,
+  transactionConflictError,
+} from './faults.js';
+export type { AttachableClient, RequestDescription } from './faults-stack.js';
+export type { ScheduledRun, Scheduler, SchedulerOptions, TraceEntry, Worker, WorkerContext } from './scheduler.js';
+export { createScheduler, formatTrace } from './scheduler.js';
