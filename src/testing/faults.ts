@@ -45,7 +45,9 @@ export interface LatencyFault extends FaultTarget {
 /**
  * The response is lost after the engine committed the request: the caller's attempt fails with a
  * {@link SimulatedNetworkError} (`code: 'ECONNRESET'`), which the SDK's standard and adaptive retry strategies classify
- * as transient, so the SDK sends the same request again. Only successful responses are lost.
+ * as transient, so the SDK sends the same request again. Only successful responses are lost. The SDK's retry quota
+ * still applies (in @smithy/core 3: 500 tokens per client, 14 per transient retry, refunded when the retry succeeds),
+ * so a client that loses many responses in a row stops retrying, as a real one would.
  */
 export interface LostResponseFault extends FaultTarget {
   /** Chance that a successful attempt's response is lost. @default 1 */
