@@ -1,0 +1,98 @@
+/** @module Benchmark: putIfNewer and guardedUpdate against raw DocumentClient commands with the same condition. */
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { decrement } from '../src/expression/update.js';
+import { defineTable } from '../src/table.js';
+import type { DynamoDBEngine } from '../src/testing/dynamodb-engine.js';
+import { createTable, uniqueTableName } from '../src/testing/tables.js';
+import { guardedUpdate } from '../src/write/guarded-update.js';
+import { putIfNewer } from '../src/write/put-if-newer.js';
+import { type Comparison, closedLoop, compare } from './harness.js';
+
+export interface PrimitivesBenchOptions {
+  /** Requests in flight. @default 16 */
+  readonly concurrency?: number;
+  /** Operations per round. @default 3000 */
+  readonly ops?: number;
+  /** Interleaved rounds per variant. @default 5 */
+  readonly rounds?: number;
+}
+
+export async function benchPrimitives(
+  engine: DynamoDBEngine,
+  options: PrimitivesBenchOptions = {},
+): Promise<Comparison[]> {
+  const concurrency = options.concurrency ?? 16;
+  const ops = options.ops ?? 3000;
+  const rounds = options.rounds ?? 5;
+  const name = uniqueTableName('bench');
+  await createTable(engine.dynamodb, { name, partitionKey: 'pk' });
+  const table = defineTable({ client: engine.client, name, partitionKey: 'pk' });
+  const keys = 1000;
+
+  // Every write carries a fresh, higher version, so both variants take the "applied" path.
+  let version = 0;
+  const putItem = (i: number) => ({ pk: `k${i % keys}`, version: ++version, payload: 'x'.repeat(100) });
+  const putRound = () => closedLoop(ops, concurrency, (i) => putIfNewer(table, putItem(i)));
+  const rawPutRound = () =>
+    closedLoop(ops, concurrency, (i) =>
+      engine.client.send(
+        new PutCommand({
+          TableName: name,
+          Item: putItem(i),
+          ConditionExpression: 'attribute_not_exists(#pk) OR #v < :v',
+          ExpressionAttributeNames: { '#pk': 'pk', '#v': 'version' },
+          ExpressionAttributeValues: { ':v': version },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+
+  // Stock large enough never to run out, so every decrement is applied.
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      engine.client.send(new PutCommand({ TableName: name, Item: { pk: `sku${i}`, quantity: 1e12 } })),
+    ),
+  );
+  const guardedRound = () =>
+    closedLoop(ops, concurrency, (i) =>
+      guardedUpdate(
+        table,
+        { pk: `sku${i % 100}` },
+        { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
+      ),
+    );
+  const rawUpdateRound = () =>
+    closedLoop(ops, concurrency, (i) =>
+      engine.client.send(
+        new UpdateCommand({
+          TableName: name,
+          Key: { pk: `sku${i % 100}` },
+          UpdateExpression: 'SET #q = #q - :n',
+          ConditionExpression: 'attribute_exists(#pk) AND #q >= :n',
+          ExpressionAttributeNames: { '#q': 'quantity', '#pk': 'pk' },
+          ExpressionAttributeValues: { ':n': 1 },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+
+  await putRound(); // warm-up: JIT on both sides, engine caches
+  await rawPutRound();
+  return [
+    await compare({
+      name: `putIfNewer, ${concurrency} concurrent`,
+      candidate: { name: 'racesafe', round: putRound },
+      baseline: { name: 'raw PutCommand', round: rawPutRound },
+      rounds,
+      target: 0.95,
+    }),
+    await compare({
+      name: `guardedUpdate, ${concurrency} concurrent`,
+      candidate: { name: 'racesafe', round: guardedRound },
+      baseline: { name: 'raw UpdateCommand', round: rawUpdateRound },
+      rounds,
+      target: 0.95,
+    }),
+  ];
+}

@@ -1,0 +1,16 @@
+/** @module `npm run bench`: every benchmark on one engine in one run, reported as ratios against same-run baselines. */
+import { startDynamoDB } from '../src/testing/dynamodb-engine.js';
+import { printComparisons } from './harness.js';
+import { benchPrimitives } from './primitives.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const engine = await startDynamoDB({ engine: 'auto' });
+try {
+  console.log(`engine: ${engine.engine} at ${engine.endpoint}`);
+  const primitives = await benchPrimitives(engine);
+  printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ engine: engine.engine, primitives }, null, 2));
+} finally {
+  await engine.stop();
+}
