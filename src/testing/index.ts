@@ -1,22 +1,15 @@
 /** @module `racesafe/testing`: real local engines and race tooling for your own tests. */
 export type { Capability, EngineCapabilities } from './capabilities.js';
 export { probeCapabilities } from './capabilities.js';
-export type { DynamoDBEngine, EngineName, StartDynamoDBOptions } from './dynamodb-engine.js';
-export { localClientConfig, startDynamoDB } from './dynamodb-engine.js';
-export { hasJava } from './java.js';
-export type { KinesisEngine, StartKinesisOptions } from './kinesis-engine.js';
-export { startKinesis } from './kinesis-engine.js';
-export type { Random } from './random.js';
-export { randomInt, seededRandom, shuffled } from './random.js';
-export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
-export { createTable, deleteTable, uniqueTableName } from './tables.js';
 export type { CommitLogEntry, VersionRegression } from './commit-log.js';
 export { readCommitLog, versionRegressions } from './commit-log.js';
+export type { DynamoDBEngine, EngineName, StartDynamoDBOptions } from './dynamodb-engine.js';
+export { localClientConfig, startDynamoDB } from './dynamodb-engine.js';
 export type {
   CrashFault,
   FaultOptions,
-  Faults,
   FaultStats,
+  Faults,
   FaultTarget,
   LatencyFault,
   LostResponseFault,
@@ -32,5 +25,12 @@ export {
   transactionConflictError,
 } from './faults.js';
 export type { AttachableClient, RequestDescription } from './faults-stack.js';
+export { hasJava } from './java.js';
+export type { KinesisEngine, StartKinesisOptions } from './kinesis-engine.js';
+export { startKinesis } from './kinesis-engine.js';
+export type { Random } from './random.js';
+export { randomInt, seededRandom, shuffled } from './random.js';
 export type { ScheduledRun, Scheduler, SchedulerOptions, TraceEntry, Worker, WorkerContext } from './scheduler.js';
 export { createScheduler, formatTrace } from './scheduler.js';
+export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
+export { createTable, deleteTable, uniqueTableName } from './tables.js';

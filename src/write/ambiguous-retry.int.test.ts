@@ -1,0 +1,131 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshTable, useEngine } from '../../test/engine.js';
+import { decrement, increment } from '../expression/update.js';
+import { defineTable, type Table } from '../table.js';
+import { localClientConfig } from '../testing/dynamodb-engine.js';
+import { createFaults } from '../testing/faults.js';
+import { deleteIfNotNewer } from './delete-if-not-newer.js';
+import { guardedUpdate } from './guarded-update.js';
+import { putIfNewer } from './put-if-newer.js';
+import { updateIfNewer } from './update-if-newer.js';
+import { updateWithLock } from './update-with-lock.js';
+
+const engine = useEngine();
+const clients: DynamoDBClient[] = [];
+afterEach(() => {
+  for (const client of clients.splice(0)) client.destroy();
+});
+
+/**
+ * A table handle over its own client whose next response from `command` is lost after the engine committed it, so
+ * the SDK's retry re-sends a write that already landed: the ambiguous retry.
+ */
+async function withLostResponse(command: string) {
+  const { table: plain, name } = await freshTable(engine, { stream: false });
+  const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
+  clients.push(dynamodb);
+  const client = DynamoDBDocumentClient.from(dynamodb);
+  const faults = createFaults({ seed: 1, lostResponse: { commands: [command], limit: 1 } });
+  faults.attach(client);
+  const table: Table = defineTable({ client, name, partitionKey: 'pk' });
+  return { table, plain, client, name, faults };
+}
+
+async function stored(name: string, pk: string) {
+  return (await engine.client.send(new GetCommand({ TableName: name, Key: { pk }, ConsistentRead: true }))).Item;
+}
+
+describe('ambiguous retries: the response is lost after commit and the SDK sends the write again', () => {
+  it('putIfNewer reports applied, not duplicate or stale', async () => {
+    const { table, plain, faults } = await withLostResponse('PutItem');
+    await putIfNewer(plain, { pk: 'a', version: 41 });
+    expect(await putIfNewer(table, { pk: 'a', version: 42 })).toEqual({
+      status: 'applied',
+      item: { pk: 'a', version: 42 },
+    });
+    expect(faults.stats.lostResponse.injected).toBe(1);
+  });
+
+  it('updateIfNewer reports applied with the stored item', async () => {
+    const { table, faults } = await withLostResponse('UpdateItem');
+    const outcome = await updateIfNewer(table, { pk: 'a' }, 3, { n: increment(1) });
+    expect(outcome).toEqual({ status: 'applied', item: { pk: 'a', version: 3, n: 1 } });
+    expect(faults.stats.lostResponse.injected).toBe(1);
+  });
+
+  it('deleteIfNotNewer (tombstone) reports applied, not duplicate', async () => {
+    const { table, plain, faults } = await withLostResponse('PutItem');
+    await putIfNewer(plain, { pk: 'a', version: 1 });
+    expect((await deleteIfNotNewer(table, { pk: 'a' }, 2)).status).toBe('applied');
+    expect(faults.stats.lostResponse.injected).toBe(1);
+  });
+
+  it('guardedUpdate decrements once and reports applied; a plain conditional update decrements twice', async () => {
+    const { table, client, name, faults } = await withLostResponse('UpdateItem');
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'safe', quantity: 10 } }));
+    const outcome = await guardedUpdate(
+      table,
+      { pk: 'safe' },
+      {
+        changes: { quantity: decrement(1) },
+        require: { quantity: { gte: 1 } },
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'applied', item: { quantity: 9 } });
+    expect((await stored(name, 'safe'))?.quantity).toBe(9);
+
+    // The naive twin: the same guard without a write token, through a client that also loses one response.
+    const naiveFaults = createFaults({ seed: 1, lostResponse: { commands: ['UpdateItem'], limit: 1 } });
+    const detach = naiveFaults.attach(client);
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: 10 } }));
+    await client.send(
+      new UpdateCommand({
+        TableName: name,
+        Key: { pk: 'naive' },
+        UpdateExpression: 'SET quantity = quantity - :one',
+        ConditionExpression: 'quantity >= :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    detach();
+    expect((await stored(name, 'naive'))?.quantity).toBe(8);
+    expect(faults.stats.lostResponse.injected + naiveFaults.stats.lostResponse.injected).toBe(2);
+  });
+
+  it('updateWithLock increments once and reports applied, not a conflict', async () => {
+    const { table, plain, name, faults } = await withLostResponse('PutItem');
+    await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
+    const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 1 }));
+    expect(outcome).toMatchObject({ status: 'applied', item: { n: 1, version: 2 } });
+    expect((await stored(name, 'doc'))?.n).toBe(1);
+    expect(faults.stats.lostResponse.injected).toBe(1);
+  });
+
+  it('updateWithLock recognises its landed attempt even after another writer followed it', async () => {
+    const { table, plain, name, client, faults } = await withLostResponse('PutItem');
+    await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
+    // Closest to the wire: once our write has landed, another writer commits before the (lost) response travels up.
+    let interleaved = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        const isPut = (args.input as { Item?: unknown }).Item !== undefined;
+        if (isPut && !interleaved) {
+          interleaved = true;
+          await updateWithLock(plain, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 100 }));
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'interleaveAnotherWriter' },
+    );
+    const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 1 }));
+    expect(interleaved).toBe(true);
+    expect(faults.stats.lostResponse.injected).toBe(1);
+    expect(outcome.status).toBe('applied');
+    expect(outcome.attempts).toBe(1);
+    // Our +1 landed once, the other writer's +100 after it: nothing lost, nothing applied twice.
+    expect(await stored(name, 'doc')).toMatchObject({ n: 101, version: 3 });
+  });
+});
