@@ -128,4 +128,53 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     // Our +1 landed once, the other writer's +100 after it: nothing lost, nothing applied twice.
     expect(await stored(name, 'doc')).toMatchObject({ n: 101, version: 3 });
   });
+
+  it('guardedUpdate recognises its landed attempt even after other writers followed it', async () => {
+    const { table, plain, name, client, faults } = await withLostResponse('UpdateItem');
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
+    let interleaved = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        if (!interleaved) {
+          interleaved = true;
+          for (let i = 0; i < 3; i++) {
+            await guardedUpdate(
+              plain,
+              { pk: 'sku' },
+              { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
+            );
+          }
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'interleaveOtherWriters' },
+    );
+    const outcome = await guardedUpdate(
+      table,
+      { pk: 'sku' },
+      {
+        changes: { quantity: decrement(1) },
+        require: { quantity: { gte: 1 } },
+      },
+    );
+    expect(interleaved).toBe(true);
+    expect(faults.stats.lostResponse.injected).toBe(1);
+    expect(outcome.status).toBe('applied');
+    expect((await stored(name, 'sku'))?.quantity).toBe(6);
+  });
+});
+
+describe('recent write tokens stay bounded', () => {
+  it('guardedUpdate trims the list to the newest 16 once it passes 32, keeping recognition of recent writes', async () => {
+    const { table, name } = await freshTable(engine, { stream: false });
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'hot', n: 0 } }));
+    for (let i = 0; i < 50; i++) await guardedUpdate(table, { pk: 'hot' }, { changes: { n: increment(1) } });
+    const item = await stored(name, 'hot');
+    expect(item?.n).toBe(50);
+    const recent = item?._rsTokenRecent as string[];
+    expect(recent.length).toBeGreaterThanOrEqual(16);
+    expect(recent.length).toBeLessThanOrEqual(32);
+    expect(new Set(recent).size).toBe(recent.length);
+  });
 });

@@ -2,15 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
-import { and, attributeExists, attributeNotExists, compare, or } from '../expression/condition.js';
+import { and, attributeExists, attributeNotExists, type Condition } from '../expression/condition.js';
 import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
-import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
+import { type Item, keyOf, recentTokensAttribute, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
 import type { GuardedOutcome } from './outcome.js';
+import { holdsToken, recentTokenCount } from './recent-tokens.js';
 
 export interface GuardedUpdateInput {
   /** What to change, e.g. `{ quantity: decrement(2) }`. */
@@ -29,19 +30,21 @@ export function buildGuardedUpdate(
 ): UpdateCommandInput {
   const placeholders = new Placeholders();
   const clauses = renderChanges(changes, placeholders);
-  clauses.set.push(`${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`);
-  const UpdateExpression = updateExpression(clauses);
-  const guard = guardCondition(parts);
-  // The token clause makes an SDK retry of an update that already landed fail instead of applying twice.
-  const notOurEarlierAttempt = or(
-    attributeNotExists(table.writeTokenAttribute),
-    compare(table.writeTokenAttribute, '<>', token),
+  const recent = placeholders.name(recentTokensAttribute(table));
+  const mine = placeholders.value(token);
+  clauses.set.push(
+    `${recent} = list_append(if_not_exists(${recent}, ${placeholders.value([])}), ${placeholders.value([token])})`,
   );
-  const exists = attributeExists(table.partitionKey);
-  const notTombstone = attributeNotExists(table.tombstoneAttribute);
-  const condition = guard
-    ? and(exists, notTombstone, guard, notOurEarlierAttempt)
-    : and(exists, notTombstone, notOurEarlierAttempt);
+  const UpdateExpression = updateExpression(clauses);
+  // An SDK retry of an update that already landed finds its token among the recent ones and fails instead of
+  // applying twice, even when other writers updated the item in between.
+  const notOurEarlierAttempt: Condition = () => `NOT contains(${recent}, ${mine})`;
+  const condition = and(
+    attributeExists(table.partitionKey),
+    attributeNotExists(table.tombstoneAttribute),
+    ...(guardCondition(parts) ? [guardCondition(parts) as Condition] : []),
+    notOurEarlierAttempt,
+  );
   const ConditionExpression = condition(placeholders);
   return {
     TableName: table.name,
@@ -55,12 +58,33 @@ export function buildGuardedUpdate(
 }
 
 /**
+ * Trims the recent-token list of an item back to its newest {@link recentTokenCount} entries (pure). Conditioned on
+ * the oldest entry, so that two concurrent trims cannot remove more than intended; appends only ever add at the end.
+ */
+export function buildTrimRecentTokens(
+  table: Table,
+  key: Item,
+  recent: readonly unknown[],
+): UpdateCommandInput | undefined {
+  const excess = recent.length - recentTokenCount;
+  if (recent.length <= trimAbove || excess <= 0) return undefined;
+  const placeholders = new Placeholders();
+  const list = placeholders.name(recentTokensAttribute(table));
+  const UpdateExpression = `REMOVE ${Array.from({ length: excess }, (_, i) => `${list}[${i}]`).join(', ')}`;
+  const ConditionExpression = `${list}[0] = ${placeholders.value(recent[0])}`;
+  return { TableName: table.name, Key: key, UpdateExpression, ConditionExpression, ...placeholders.attributes() };
+}
+
+/** The recent-token list is trimmed once it grows past this length: one extra request per ~16 guarded updates. */
+export const trimAbove = recentTokenCount * 2;
+
+/**
  * Applies `changes` in one atomic request only while `require` holds; never reads first, never loops on a failed
  * guard (an atomic guarded update that failed would fail again). Twelve concurrent orders against a stock of 10 give
  * exactly 10 `applied` and 2 `rejected`, and the stock never goes below 0.
  *
- * A lost response that the SDK retries is recognised by the write token and reported `applied` once, provided no
- * other write to the item landed in between (the token of the last write is kept).
+ * A lost response that the SDK retries is recognised by its write token and reported `applied` once, even when other
+ * writers updated the item in between: the item keeps the tokens of its last 16 to 32 guarded updates.
  *
  * @example
  * ```ts
@@ -94,13 +118,15 @@ export async function guardedUpdate<T extends Item = Item>(
   return operation.run(async (): Promise<GuardedOutcome<T>> => {
     try {
       const result = await operation.send(() => table.client.send(new UpdateCommand(request)));
-      return { status: 'applied', item: withoutBookkeeping(table, result.Attributes ?? {}) as T };
+      const stored = result.Attributes ?? {};
+      await trimRecentTokens(operation, stored);
+      return { status: 'applied', item: withoutBookkeeping(table, stored) as T };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const stored = visible(table, await storedAfterConditionFailure(operation, error));
       if (stored === undefined) return { status: 'missing' };
       const current = withoutBookkeeping(table, stored) as T;
-      if (stored[table.writeTokenAttribute] === token) {
+      if (holdsToken(table, stored, token)) {
         operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
         return { status: 'applied', item: current };
       }
@@ -111,4 +137,17 @@ export async function guardedUpdate<T extends Item = Item>(
       return { status: 'rejected', current, reason, failed };
     }
   });
+}
+
+/** Best effort: a failed trim only leaves the list a little longer until the next one. */
+async function trimRecentTokens(operation: Operation<Table>, stored: Item): Promise<void> {
+  const { table, key } = operation;
+  const recent = stored[recentTokensAttribute(table)];
+  const trim = Array.isArray(recent) ? buildTrimRecentTokens(table, key, recent) : undefined;
+  if (!trim) return;
+  try {
+    await operation.send(() => table.client.send(new UpdateCommand(trim)));
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
 }

@@ -4,7 +4,7 @@ import { guardParts } from '../expression/guard.js';
 import { decrement } from '../expression/update.js';
 import { defineTable } from '../table.js';
 import { buildDeleteIfNotNewer } from './delete-if-not-newer.js';
-import { buildGuardedUpdate } from './guarded-update.js';
+import { buildGuardedUpdate, buildTrimRecentTokens } from './guarded-update.js';
 import { buildPutIfNewer } from './put-if-newer.js';
 import { buildUpdateIfNewer } from './update-if-newer.js';
 import { buildLockedPut } from './update-with-lock.js';
@@ -38,7 +38,7 @@ describe('request building (pure)', () => {
     expect(input.ReturnValues).toBe('ALL_NEW');
   });
 
-  it('guardedUpdate: existence, no tombstone, the guard, and "not our earlier attempt"', () => {
+  it('guardedUpdate: existence, no tombstone, the guard, and "not our earlier attempt" via recent tokens', () => {
     const input = buildGuardedUpdate(
       table,
       { pk: 'a' },
@@ -46,10 +46,23 @@ describe('request building (pure)', () => {
       guardParts({ q: { gte: 1 } }, 'require'),
       'tok',
     );
-    expect(input.ConditionExpression).toBe(
-      '(attribute_exists(#n2)) AND (attribute_not_exists(#n3)) AND (#n0 >= :v3) AND ((attribute_not_exists(#n1)) OR (#n1 <> :v4))',
+    expect(input.UpdateExpression).toBe(
+      'SET #n0 = if_not_exists(#n0, :v0) + :v1, #n1 = list_append(if_not_exists(#n1, :v3), :v4)',
     );
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':v3': 1, ':v4': 'tok' });
+    expect(input.ConditionExpression).toBe(
+      '(attribute_exists(#n2)) AND (attribute_not_exists(#n3)) AND (#n0 >= :v5) AND (NOT contains(#n1, :v2))',
+    );
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#n1': '_rsTokenRecent' });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':v2': 'tok', ':v3': [], ':v4': ['tok'], ':v5': 1 });
+  });
+
+  it('guardedUpdate: trims the recent tokens to the newest 16 once past 32, guarded by the oldest entry', () => {
+    const recent = Array.from({ length: 33 }, (_, i) => `t${i}`);
+    expect(buildTrimRecentTokens(table, { pk: 'a' }, recent.slice(0, 32))).toBeUndefined();
+    const trim = buildTrimRecentTokens(table, { pk: 'a' }, recent);
+    expect(trim?.UpdateExpression).toBe(`REMOVE ${Array.from({ length: 17 }, (_, i) => `#n0[${i}]`).join(', ')}`);
+    expect(trim?.ConditionExpression).toBe('#n0[0] = :v0');
+    expect(trim?.ExpressionAttributeValues).toEqual({ ':v0': 't0' });
   });
 
   it('deleteIfNotNewer: a tombstone put by default, a conditional delete on request', () => {
@@ -75,13 +88,13 @@ describe('request building (pure)', () => {
     });
     const next = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 4, _rsTokenRecent: ['t1'] }, 't2');
     expect(next).toMatchObject({
-      Item: { version: 5, _rsTokenRecent: ['t2', 't1'] },
+      Item: { version: 5, _rsTokenRecent: ['t1', 't2'] },
       ConditionExpression: '#n0 = :v0',
       ExpressionAttributeValues: { ':v0': 4 },
     });
-    const many = Array.from({ length: 8 }, (_, i) => `old${i}`);
-    expect(
-      buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 1, _rsTokenRecent: many }, 'new').Item?._rsTokenRecent,
-    ).toHaveLength(8);
+    const many = Array.from({ length: 16 }, (_, i) => `old${i}`);
+    const kept = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 1, _rsTokenRecent: many }, 'new').Item
+      ?._rsTokenRecent;
+    expect(kept).toEqual([...many.slice(1), 'new']);
   });
 });

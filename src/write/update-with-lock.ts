@@ -23,6 +23,7 @@ import {
   storedAfterConditionFailure,
   visible,
 } from './operation.js';
+import { holdsToken, recentTokenCount } from './recent-tokens.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -44,9 +45,6 @@ export type LockOutcome<T extends Item = Item> =
   | { readonly status: 'applied'; readonly item: T; readonly attempts: number }
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
-/** How many recent write tokens an item keeps, to recognise a landed attempt even after other writers followed. */
-export const recentTokenCount = 8;
-
 /** The conditional PutItem of one attempt (pure): `version = :expected`, or create-only when nothing is stored. */
 export function buildLockedPut(table: Table, next: Item, stored: Item | undefined, token: string): PutCommandInput {
   const placeholders = new Placeholders();
@@ -65,7 +63,7 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
       ...next,
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
       [table.writeTokenAttribute]: token,
-      [recentTokensAttribute(table)]: [token, ...(Array.isArray(recent) ? recent.slice(0, recentTokenCount - 1) : [])],
+      [recentTokensAttribute(table)]: [...(Array.isArray(recent) ? recent.slice(-(recentTokenCount - 1)) : []), token],
     },
     ConditionExpression,
     ...placeholders.attributes(),
@@ -139,11 +137,6 @@ export async function updateWithLock<T extends Item = Item>(
       { attempts: maxAttempts, lastSeen },
     );
   });
-}
-
-function holdsToken(table: Table, stored: Item, token: string): boolean {
-  const recent = stored[recentTokensAttribute(table)];
-  return stored[table.writeTokenAttribute] === token || (Array.isArray(recent) && recent.includes(token));
 }
 
 function checkedNext(table: Table, key: Item, next: unknown): Item {
