@@ -1,4 +1,9 @@
-import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisEngine, startKinesis } from '../kinesis-engine.js';
@@ -22,7 +27,17 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
     streams += 1;
     const name = `events-${streams}`;
     await kinesis.client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+    await waitUntilActive(name);
     return name;
+  }
+
+  /** kinesalite creates and splits asynchronously: writes before ACTIVE fail with ResourceNotFoundException. */
+  async function waitUntilActive(streamName: string): Promise<void> {
+    for (;;) {
+      const summary = await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Puts records in order (one PutRecords call per 500) and returns their shard and sequence numbers. */
@@ -421,6 +436,75 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
     expect(first.stats.recordsSentToOnFailure).toBe(0);
     expect(again.log).toEqual(first.log);
     expect(again.stats).toEqual(first.stats);
+  });
+
+  it('reads a split shard to its end before its children, so each key stays in order across the split', async () => {
+    const streamName = await createStream(1);
+    const keys = ['a', 'b', 'c', 'd'];
+    const versions = (from: number) =>
+      Array.from({ length: 12 }, (_, i) => {
+        const key = keys[i % keys.length] as string;
+        return { key, body: { key, version: from + Math.floor(i / keys.length) } };
+      });
+    await put(streamName, versions(1));
+    await kinesis.client.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    await waitUntilActive(streamName); // kinesalite marks the stream UPDATING before it answers SplitShard
+    await put(streamName, versions(4));
+    const log: string[] = [];
+    const seen = new Map<string, number[]>();
+    const runner = await runUntilDrained({
+      streamName,
+      batchSize: 2,
+      handler: async (event) => {
+        const shardId = event.Records[0]?.eventID.split(':')[0] ?? '';
+        log.push(`start ${shardId}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        for (const record of event.Records) {
+          const { key, version } = body(record);
+          seen.set(key, [...(seen.get(key) ?? []), version]);
+        }
+        log.push(`end ${shardId}`);
+      },
+    });
+
+    for (const key of keys) expect(seen.get(key)).toEqual([1, 2, 3, 4, 5, 6]);
+    const lastParentEnd = log.lastIndexOf('end shardId-000000000000');
+    const firstChildStart = log.findIndex((entry) => entry.startsWith('start') && !entry.endsWith('000000000000'));
+    expect(firstChildStart).toBeGreaterThan(lastParentEnd);
+    expect(Object.keys(runner.checkpoints()).sort()).toEqual([
+      'shardId-000000000000',
+      'shardId-000000000001',
+      'shardId-000000000002',
+    ]);
+  });
+
+  it('leaves no timer and no invocation running after stop()', async () => {
+    const streamName = await createStream(2);
+    await put(streamName, [{ key: 'k', body: { key: 'k', version: 1 } }]);
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+    let invocations = 0;
+    // A long poll interval: at stop() both shard pollers and the shard discovery are asleep on a timer.
+    const runner = await runKinesisEventSource({
+      client: kinesis.client,
+      streamName,
+      pollIntervalMs: 30_000,
+      handler: async () => {
+        invocations += 1;
+      },
+    });
+    await runner.drain();
+    expect(timers()).toBeGreaterThan(before);
+    await runner.stop();
+    await runner.stop(); // idempotent
+    expect(timers()).toBe(before);
+    expect(invocations).toBe(1);
   });
 
   it('rejects unknown options and out-of-range values with typed errors', async () => {

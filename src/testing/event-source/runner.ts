@@ -192,7 +192,8 @@ class Runner<E, R, F> {
   }
 
   #settleWaiters(): void {
-    if (this.#waiters.length === 0) return;
+    // Once stop() is called, pending drains end in its rejection, even if the last records finish meanwhile.
+    if (this.#waiters.length === 0 || this.#stopping) return;
     const pending: DrainWaiter[] = [];
     for (const waiter of this.#waiters) {
       if (this.#drainedSince(waiter.mark)) waiter.resolve();
