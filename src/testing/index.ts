@@ -6,6 +6,30 @@ export { readCommitLog, versionRegressions } from './commit-log.js';
 export type { DynamoDBEngine, EngineName, StartDynamoDBOptions } from './dynamodb-engine.js';
 export { localClientConfig, startDynamoDB } from './dynamodb-engine.js';
 export type {
+  BatchStepName,
+  BatchVerdict,
+  DynamoDBStreamsEventSourceOptions,
+  EventSourceFailure,
+  EventSourceFaults,
+  EventSourceIdentity,
+  EventSourceOptions,
+  EventSourceRunner,
+  EventSourceStats,
+  KinesisEventSourceOptions,
+  PlannedStep,
+  SourceRecord,
+} from './event-source/index.js';
+export {
+  BatchStep,
+  dynamoDBEventRecord,
+  kinesisEventRecord,
+  planAfterInvocation,
+  readBatchResponse,
+  runDynamoDBStreamsEventSource,
+  runKinesisEventSource,
+  toWireAttributeValue,
+} from './event-source/index.js';
+export type {
   CrashFault,
   FaultOptions,
   FaultStats,
