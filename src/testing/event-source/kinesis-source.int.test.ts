@@ -276,7 +276,8 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
 
   it('with parallelizationFactor > 1 runs batches of one shard concurrently, in order per key', async () => {
     const streamName = await createStream(1);
-    const keys = Array.from({ length: 8 }, (_, i) => `key-${i}`);
+    // Few keys, so that every read (up to batchSize × factor = 8 records) holds several versions of each key.
+    const keys = ['key-0', 'key-1', 'key-2'];
     await put(
       streamName,
       Array.from({ length: 48 }, (_, i) => {
@@ -308,7 +309,7 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
 
     expect(maxInFlight).toBeGreaterThan(1);
     expect(outOfOrder).toEqual([]);
-    expect([...lastVersion.values()]).toEqual(keys.map(() => 6));
+    expect([...lastVersion.values()]).toEqual(keys.map(() => 16));
     expect(runner.stats()).toMatchObject({ recordsDelivered: 48, redeliveries: 0 });
   });
 
@@ -505,6 +506,31 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
     await runner.stop(); // idempotent
     expect(timers()).toBe(before);
     expect(invocations).toBe(1);
+  });
+
+  it('fails drain() with a typed error carrying the cause when the onFailure sink throws, and stops', async () => {
+    const streamName = await createStream(1);
+    await put(streamName, [{ key: 'k', body: { key: 'k', version: 1 } }]);
+    const sinkDown = new Error('dead-letter queue unavailable');
+    const runner = await runKinesisEventSource({
+      client: kinesis.client,
+      streamName,
+      pollIntervalMs: 5,
+      maxRetries: 0,
+      handler: async () => {
+        throw new Error('always');
+      },
+      onFailure: async () => {
+        throw sinkDown;
+      },
+    });
+    try {
+      await expect(runner.drain()).rejects.toMatchObject({ code: 'service.failure', cause: sinkDown });
+      // Not checkpointed past the record: the sink did not take it.
+      expect(runner.checkpoints()).toEqual({ 'shardId-000000000000': undefined });
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('rejects unknown options and out-of-range values with typed errors', async () => {

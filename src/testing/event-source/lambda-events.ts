@@ -106,7 +106,16 @@ export function toWireItem(item: Record<string, StreamsAttributeValue>): Record<
   return wire;
 }
 
-/** One attribute value from the SDK's shape to the JSON wire shape. */
+/**
+ * One attribute value from the SDK's shape to the JSON wire shape of a Lambda event (binary as base64, at any depth).
+ *
+ * @example
+ * ```ts
+ * import { toWireAttributeValue } from 'racesafe/testing';
+ *
+ * toWireAttributeValue({ L: [{ B: new Uint8Array([104, 105]) }] }); // { L: [{ B: 'aGk=' }] }
+ * ```
+ */
 export function toWireAttributeValue(value: StreamsAttributeValue): AttributeValue {
   if (value.B !== undefined) return { B: base64(value.B) };
   if (value.BS !== undefined) return { BS: value.BS.map(base64) };
