@@ -16,6 +16,7 @@ describe('describeRequest', () => {
       operation: 'UpdateItem',
       tables: ['orders'],
       key: { pk: 'o1', sk: 2 },
+      input,
     });
   });
 
@@ -37,16 +38,19 @@ describe('describeRequest', () => {
       operation: 'TransactWriteItems',
       tables: ['accounts', 'limits'],
       key: undefined,
+      input: transaction,
     });
     const batch = { RequestItems: { a: [], b: [] } };
     expect(describeRequest('BatchWriteItemCommand', batch, ['pk']).tables).toEqual(['a', 'b']);
   });
 
   it("has no key for another service's input", () => {
-    expect(describeRequest('PutRecordCommand', { StreamName: 's', PartitionKey: 'p' }, ['pk'])).toEqual({
+    const input = { StreamName: 's', PartitionKey: 'p' };
+    expect(describeRequest('PutRecordCommand', input, ['pk'])).toEqual({
       operation: 'PutRecord',
       tables: [],
       key: undefined,
+      input,
     });
   });
 });

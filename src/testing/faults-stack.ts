@@ -100,6 +100,8 @@ export interface RequestDescription {
   readonly tables: readonly string[];
   /** The item's key, plain (unmarshalled), for single-item operations; undefined otherwise or when unknown. */
   readonly key: Readonly<Record<string, unknown>> | undefined;
+  /** The request's low-level (marshalled) input, e.g. to target only updates whose UpdateExpression debits. */
+  readonly input: Readonly<Record<string, unknown>>;
 }
 
 /** `PutItemCommand` → `PutItem`. Operation names in options may be written either way. */
@@ -133,7 +135,12 @@ export function describeRequest(
     for (const action of Object.values(item)) if (typeof action?.TableName === 'string') tables.add(action.TableName);
   }
   for (const table of Object.keys(fields.RequestItems ?? {})) tables.add(table);
-  return { operation, tables: [...tables], key: keyOf(fields.Key, fields.Item, keyAttributes) };
+  return {
+    operation,
+    tables: [...tables],
+    key: keyOf(fields.Key, fields.Item, keyAttributes),
+    input: input as Record<string, unknown>,
+  };
 }
 
 function keyOf(

@@ -57,7 +57,7 @@ describe('createFaults options', () => {
 });
 
 describe('targets', () => {
-  const request = { operation: 'PutItem', tables: ['orders'], key: { pk: 'o1' } };
+  const request = { operation: 'PutItem', tables: ['orders'], key: { pk: 'o1' }, input: { TableName: 'orders' } };
 
   it('matches operations with or without the Command suffix, tables, and a predicate', () => {
     expect(targets({}, request)).toBe(true);

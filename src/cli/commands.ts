@@ -1,0 +1,24 @@
+/** @module Command dispatch for the `racesafe` CLI. */
+
+const usage = `racesafe: race-safe writes to Amazon DynamoDB, and a lab that proves it
+
+Usage:
+  racesafe lab [options]        run every race story naive and safe on a local DynamoDB
+  racesafe --help               show this help
+
+Run 'racesafe <command> --help' for a command's options.`;
+
+/** Runs the CLI and returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    console.log(usage);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === 'lab') {
+    const { runLabCommand } = await import('../lab/command.js');
+    return runLabCommand(rest);
+  }
+  console.error(`racesafe: unknown command '${command}'\n\n${usage}`);
+  return 2;
+}

@@ -1,0 +1,258 @@
+/** @module Runs scenarios naive and safe over many seeds against one engine, and summarises what each variant let through. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OutcomeEvent } from '../observe/events.js';
+import { defineTable } from '../table.js';
+import type { EngineCapabilities } from '../testing/capabilities.js';
+import { localClientConfig } from '../testing/dynamodb-engine.js';
+import { createFaults } from '../testing/faults.js';
+import type { KinesisEngine } from '../testing/kinesis-engine.js';
+import { seededRandom } from '../testing/random.js';
+import { createScheduler } from '../testing/scheduler.js';
+import { createTable, deleteTable, uniqueTableName } from '../testing/tables.js';
+import { meterRequests } from './request-meter.js';
+import type { RunContext, RunTable, RunVerdict, Scenario, Variant } from './scenario.js';
+
+/** The engine the lab runs against. */
+export interface LabTarget {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly capabilities: EngineCapabilities;
+  readonly streams: DynamoDBStreamsClient;
+  readonly kinesis: KinesisEngine | undefined;
+}
+
+/** The result of one variant of one scenario over all its seeds. */
+export interface VariantSummary {
+  readonly name: string;
+  readonly variant: Variant;
+  readonly runs: number;
+  /** Runs in which the checker found at least one anomaly. */
+  readonly anomalies: number;
+  readonly firstFailingSeed: number | null;
+  /** Why the scenario did not run on this engine. */
+  readonly skipped?: string;
+  readonly requests: number;
+  /** SDK retries (attempts beyond the first) plus racesafe's own retries (optimistic conflicts, transactions). */
+  readonly retries: number;
+  readonly opsPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number };
+  /** Anomaly lines of the first failing run, to show what went wrong. */
+  readonly example: readonly string[];
+  /** Upstream calls per run, for stories that count them. */
+  readonly upstreamCalls?: readonly number[];
+  /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired). */
+  readonly nondeterministicRuns: number;
+}
+
+export interface LabProgress {
+  scenario: string;
+  variant: Variant;
+  run: number;
+  runs: number;
+  anomalies: number;
+}
+
+export interface RunLabOptions {
+  readonly scenarios: readonly Scenario[];
+  readonly seeds: readonly number[];
+  readonly variants?: readonly Variant[];
+  readonly onProgress?: (progress: LabProgress) => void;
+}
+
+/** Which requirement of the scenario the target lacks, as a reason, or undefined when it can run. */
+export function missingRequirement(scenario: Scenario, target: LabTarget): string | undefined {
+  for (const requirement of scenario.requires) {
+    if (requirement === 'kinesis') {
+      if (!target.kinesis) return 'needs Kinesis (kinesalite)';
+    } else if (!target.capabilities[requirement]) {
+      return `the engine has no ${requirement === 'returnValuesOnConditionCheckFailure' ? 'ALL_OLD on condition failure' : requirement}`;
+    }
+  }
+  return undefined;
+}
+
+/** Runs every scenario naive then safe over every seed. */
+export async function runLab(target: LabTarget, options: RunLabOptions): Promise<VariantSummary[]> {
+  const summaries: VariantSummary[] = [];
+  const variants = options.variants ?? (['naive', 'safe'] as const);
+  for (const scenario of options.scenarios) {
+    const skipped = missingRequirement(scenario, target);
+    for (const variant of variants) {
+      if (skipped) {
+        summaries.push(emptySummary(scenario.name, variant, skipped));
+        continue;
+      }
+      summaries.push(await runVariant(target, scenario, variant, options));
+    }
+  }
+  return summaries;
+}
+
+async function runVariant(
+  target: LabTarget,
+  scenario: Scenario,
+  variant: Variant,
+  options: RunLabOptions,
+): Promise<VariantSummary> {
+  let anomalousRuns = 0;
+  let firstFailingSeed: number | null = null;
+  let example: readonly string[] = [];
+  let requests = 0;
+  let retries = 0;
+  let busyMs = 0;
+  let nondeterministicRuns = 0;
+  const latencies: number[] = [];
+  const upstreamCalls: number[] = [];
+  for (const [index, seed] of options.seeds.entries()) {
+    const outcome = await runOnce(target, scenario, variant, seed);
+    requests += outcome.requests;
+    retries += outcome.retries;
+    busyMs += outcome.ms;
+    latencies.push(...outcome.latenciesMs);
+    if (!outcome.deterministic) nondeterministicRuns += 1;
+    if (outcome.verdict.upstreamCalls !== undefined) upstreamCalls.push(outcome.verdict.upstreamCalls);
+    if (outcome.verdict.anomalies.length > 0) {
+      anomalousRuns += 1;
+      if (firstFailingSeed === null) {
+        firstFailingSeed = seed;
+        example = outcome.verdict.anomalies.slice(0, 5);
+      }
+    }
+    options.onProgress?.({
+      scenario: scenario.name,
+      variant,
+      run: index + 1,
+      runs: options.seeds.length,
+      anomalies: anomalousRuns,
+    });
+  }
+  return {
+    name: scenario.name,
+    variant,
+    runs: options.seeds.length,
+    anomalies: anomalousRuns,
+    firstFailingSeed,
+    requests,
+    retries,
+    opsPerSecond: busyMs > 0 ? (requests / busyMs) * 1000 : 0,
+    latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+    example,
+    ...(upstreamCalls.length > 0 ? { upstreamCalls } : {}),
+    nondeterministicRuns,
+  };
+}
+
+interface RunOutcome {
+  readonly verdict: RunVerdict;
+  readonly requests: number;
+  readonly retries: number;
+  readonly latenciesMs: readonly number[];
+  readonly ms: number;
+  readonly deterministic: boolean;
+}
+
+/** One seeded run: a fresh client, scheduler and faults, fresh tables, and the checker's verdict. */
+export async function runOnce(
+  target: LabTarget,
+  scenario: Scenario,
+  variant: Variant,
+  seed: number,
+): Promise<RunOutcome> {
+  const config = { ...localClientConfig, endpoint: target.endpoint };
+  const gated = new DynamoDBClient(config);
+  const plain = new DynamoDBClient(config);
+  const client = DynamoDBDocumentClient.from(gated, { marshallOptions: { removeUndefinedValues: true } });
+  const setupClient = DynamoDBDocumentClient.from(plain, { marshallOptions: { removeUndefinedValues: true } });
+  const meter = meterRequests(client);
+  const faults = createFaults({ seed, ...scenario.faults?.(seed) });
+  faults.attach(client);
+  const scheduler = createScheduler({ seed, watchdogMs: 5000 });
+  scheduler.attach(client);
+  const tables: string[] = [];
+  let deterministic = true;
+  let libraryRetries = 0;
+  const countRetries = (event: OutcomeEvent) => {
+    if (event.status === 'retried') libraryRetries += 1;
+  };
+  const context: RunContext = {
+    variant,
+    seed,
+    random: seededRandom(seed * 7919 + 17),
+    client,
+    setupClient,
+    streams: target.streams,
+    capabilities: target.capabilities,
+    kinesis: target.kinesis,
+    async table(options = {}): Promise<RunTable> {
+      const name = uniqueTableName(`lab_${scenario.name.replaceAll('-', '_')}`);
+      const stream = options.stream === true && target.capabilities.streams;
+      const created = await createTable(plain, {
+        name,
+        partitionKey: 'pk',
+        ...(stream ? { stream: 'NEW_AND_OLD_IMAGES' as const } : {}),
+        ...(options.ttlAttribute && target.capabilities.ttl ? { ttlAttribute: options.ttlAttribute } : {}),
+      });
+      tables.push(name);
+      const table = defineTable({ client, name, partitionKey: 'pk', observe: countRetries });
+      return { table, name, streamArn: created.streamArn };
+    },
+    async race(workers) {
+      const run = await scheduler.run(workers);
+      if (!run.deterministic) deterministic = false;
+      return run;
+    },
+  };
+  const started = performance.now();
+  try {
+    const verdict = await scenario.run(context);
+    return {
+      verdict,
+      requests: meter.attempts,
+      retries: meter.retries + libraryRetries,
+      latenciesMs: meter.latenciesMs,
+      ms: performance.now() - started,
+      deterministic,
+    };
+  } finally {
+    await Promise.all(tables.map((name) => deleteTable(plain, name).catch(() => undefined)));
+    gated.destroy();
+    plain.destroy();
+  }
+}
+
+function emptySummary(name: string, variant: Variant, skipped: string): VariantSummary {
+  return {
+    name,
+    variant,
+    runs: 0,
+    anomalies: 0,
+    firstFailingSeed: null,
+    skipped,
+    requests: 0,
+    retries: 0,
+    opsPerSecond: 0,
+    latencyMs: { p50: 0, p99: 0 },
+    example: [],
+    nondeterministicRuns: 0,
+  };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+/** Workers that threw something other than a simulated crash: the workload itself broke, which is an anomaly too. */
+export function workerFailures(
+  results: readonly PromiseSettledResult<unknown>[],
+  isCrash: (error: unknown) => boolean,
+): string[] {
+  return results.flatMap((result, worker) =>
+    result.status === 'rejected' && !isCrash(result.reason)
+      ? [`worker ${worker} failed: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`]
+      : [],
+  );
+}

@@ -1,0 +1,8 @@
+/** @module The race stories the lab runs, in the order of the README. */
+import type { Scenario } from '../scenario.js';
+import { ambiguousRetry } from './ambiguous-retry.js';
+import { lostUpdate } from './lost-update.js';
+import { oversell } from './oversell.js';
+import { transfer } from './transfer.js';
+
+export const scenarios: readonly Scenario[] = [lostUpdate, oversell, ambiguousRetry, transfer];
