@@ -9,7 +9,7 @@ import { localClientConfig } from '../testing/dynamodb-engine.js';
 import { createFaults } from '../testing/faults.js';
 import type { KinesisEngine } from '../testing/kinesis-engine.js';
 import { seededRandom } from '../testing/random.js';
-import { createScheduler } from '../testing/scheduler.js';
+import { createScheduler, type TraceEntry } from '../testing/scheduler.js';
 import { createTable, deleteTable, uniqueTableName } from '../testing/tables.js';
 import { meterRequests } from './request-meter.js';
 import type { RunContext, RunTable, RunVerdict, Scenario, Variant } from './scenario.js';
@@ -144,8 +144,10 @@ async function runVariant(
   };
 }
 
-interface RunOutcome {
+export interface RunOutcome {
   readonly verdict: RunVerdict;
+  /** The request order of each race in the run, for replay checks. */
+  readonly traces: readonly (readonly TraceEntry[])[];
   readonly requests: number;
   readonly retries: number;
   readonly latenciesMs: readonly number[];
@@ -172,6 +174,7 @@ export async function runOnce(
   scheduler.attach(client);
   const tables: string[] = [];
   let deterministic = true;
+  const traces: (readonly TraceEntry[])[] = [];
   let libraryRetries = 0;
   const countRetries = (event: OutcomeEvent) => {
     if (event.status === 'retried') libraryRetries += 1;
@@ -200,6 +203,7 @@ export async function runOnce(
     },
     async race(workers) {
       const run = await scheduler.run(workers);
+      traces.push(run.trace);
       if (!run.deterministic) deterministic = false;
       return run;
     },
@@ -209,6 +213,7 @@ export async function runOnce(
     const verdict = await scenario.run(context);
     return {
       verdict,
+      traces,
       requests: meter.attempts,
       retries: meter.retries + libraryRetries,
       latenciesMs: meter.latenciesMs,

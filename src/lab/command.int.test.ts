@@ -1,0 +1,175 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+
+const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [...cli, ...args], { encoding: 'utf8', env, timeout: 240_000 });
+
+/** The documented `--json` shape (docs/lab.md). */
+const labJson = z
+  .object({
+    version: z.literal(1),
+    engine: z.string(),
+    seeds: z.array(z.number().int()),
+    passed: z.boolean(),
+    scenarios: z.array(
+      z
+        .object({
+          name: z.string(),
+          variant: z.enum(['naive', 'safe']),
+          runs: z.number().int().nonnegative(),
+          anomalies: z.number().int().nonnegative(),
+          firstFailingSeed: z.number().int().nullable(),
+          skipped: z.string().optional(),
+          requests: z.number().int().nonnegative(),
+          retries: z.number().int().nonnegative(),
+          opsPerSecond: z.number().nonnegative(),
+          latencyMs: z.object({ p50: z.number(), p99: z.number() }).strict(),
+          example: z.array(z.string()),
+          upstreamCalls: z.array(z.number()).optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+const onDynamoDBLocal = inject('engine').name === 'dynamodb-local';
+
+describe.runIf(onDynamoDBLocal)('racesafe lab (CLI)', () => {
+  it('prints JSON of the documented shape and exits 0 when every safe variant held', () => {
+    const result = run(['lab', '--runs', '2', '--scenario', 'oversell,lost-update', '--json']);
+    expect(result.status, result.stderr).toBe(0);
+    const report = labJson.parse(JSON.parse(result.stdout));
+    expect(report.engine).toBe('dynamodb-local');
+    expect(report.passed).toBe(true);
+    expect(report.scenarios.map((s) => `${s.name}/${s.variant}`)).toEqual([
+      'lost-update/naive',
+      'lost-update/safe',
+      'oversell/naive',
+      'oversell/safe',
+    ]);
+    expect(report.scenarios.find((s) => s.variant === 'naive')?.anomalies).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/lost-update\s+naive run 2\/2/);
+  });
+
+  it('replays one seed with --seed', () => {
+    const first = JSON.parse(run(['lab', '--seed', '4', '--scenario', 'lost-update', '--json']).stdout);
+    const again = JSON.parse(run(['lab', '--seed', '4', '--scenario', 'lost-update', '--json']).stdout);
+    expect(first.seeds).toEqual([4]);
+    expect(again.scenarios.map((s: { example: string[] }) => s.example)).toEqual(
+      first.scenarios.map((s: { example: string[] }) => s.example),
+    );
+  });
+
+  it('exits 2 with a clear message on bad usage', () => {
+    for (const args of [
+      ['lab', '--runs', '0'],
+      ['lab', '--scenario', 'nope'],
+      ['lab', '--bogus'],
+      ['lab', '--engine', 'x'],
+      ['frobnicate'],
+    ]) {
+      const result = run(args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/racesafe/);
+    }
+    expect(run(['lab', '--seed', '1', '--runs', '2']).stderr).toMatch(/cannot be combined/);
+  });
+
+  it('lists the scenarios and prints help', () => {
+    const list = run(['lab', '--list']);
+    expect(list.status).toBe(0);
+    for (const name of [
+      'stale-overwrite',
+      'duplicate-delivery',
+      'lost-update',
+      'oversell',
+      'ambiguous-retry',
+      'multi-item-invariant',
+    ]) {
+      expect(list.stdout).toContain(name);
+    }
+    expect(run(['--help']).stdout).toMatch(/racesafe lab/);
+    expect(run(['lab', '--help']).stdout).toMatch(/--seed <n>/);
+  });
+
+  it('reports what dynalite cannot run as skipped, with the reason', () => {
+    const result = run(['lab', '--engine', 'dynalite', '--runs', '1', '--json']);
+    expect(result.status, result.stderr).toBe(0);
+    const report = labJson.parse(JSON.parse(result.stdout));
+    const skipped = report.scenarios.filter((s) => s.skipped !== undefined);
+    expect(skipped.map((s) => s.name)).toEqual(expect.arrayContaining(['stale-overwrite', 'multi-item-invariant']));
+    expect(skipped.every((s) => /no (streams|transactions|ALL_OLD)/.test(s.skipped ?? ''))).toBe(true);
+    expect(report.scenarios.some((s) => s.skipped === undefined && s.runs === 1)).toBe(true);
+  });
+
+  it('leaves no engine running after Ctrl-C', async () => {
+    const child = spawn(process.execPath, [...cli, 'lab', '--runs', '50'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        child.stderr.on('data', (chunk) => {
+          seen += String(chunk);
+          const match = /127\.0\.0\.1:(\d+)/.exec(seen);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', () => reject(new Error(`lab exited early: ${seen}`)));
+      });
+      expect(jvmsOnPort(port)).toHaveLength(1);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      await expect.poll(() => jvmsOnPort(port), { timeout: 10_000, interval: 200 }).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('writes an HTML report that renders offline in headless Chromium', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'racesafe-html-'));
+    const file = join(dir, 'report.html');
+    const result = run(['lab', '--runs', '2', '--scenario', 'oversell,ambiguous-retry', '--html', file]);
+    expect(result.status, result.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+    if (!chromium) throw new Error('headless Chromium is needed to check the HTML report: apt-get install chromium');
+    const dom = execFileSync(
+      chromium,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'racesafe-chromium-'))}`,
+        '--dump-dom',
+        `file://${file}`,
+      ],
+      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    expect(dom).toContain('racesafe lab report');
+    for (const chart of ['anomalies', 'retries', 'latency'])
+      expect(dom).toMatch(new RegExp(`<svg[^>]*id="chart-${chart}"`));
+    expect(dom.match(/<rect class="naive"/g)?.length).toBeGreaterThanOrEqual(6);
+    expect(dom).toMatch(/<td>oversell<\/td><td>safe<\/td>/);
+  });
+});
+
+function jvmsOnPort(port: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', `DynamoDBLocal.jar.*-port ${port}$`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => /^\d+ \S*java /.test(line));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,4 @@
+import { scenarioHoldsOverSeeds } from '../../../test/lab.js';
+import { lostUpdate } from './lost-update.js';
+
+scenarioHoldsOverSeeds(lostUpdate);

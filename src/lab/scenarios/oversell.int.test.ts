@@ -1,0 +1,4 @@
+import { scenarioHoldsOverSeeds } from '../../../test/lab.js';
+import { oversell } from './oversell.js';
+
+scenarioHoldsOverSeeds(oversell);
