@@ -13,6 +13,13 @@ const integration = (engine: 'dynamodb-local' | 'dynalite') => ({
 });
 
 export default defineConfig({
+  // Examples import the package by name: resolve it to the sources (the packaging test checks the built output).
+  resolve: {
+    alias: [
+      { find: /^racesafe\/(testing|stream)$/, replacement: `${import.meta.dirname}/src/$1/index.ts` },
+      { find: /^racesafe$/, replacement: `${import.meta.dirname}/src/index.ts` },
+    ],
+  },
   test: {
     // The AWS SDK warns once per process that it will soon need Node 22; in test output it is noise.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -33,16 +33,24 @@ export async function examples(): Promise<void> {
   );
 
   // One atomic request: two orders against a stock of 10 leave 8, and it never goes below 0.
-  const order = await guardedUpdate(stock, { sku: 'A-1' }, {
-    changes: { quantity: decrement(2) },
-    require: { quantity: { gte: 2 } },
-  });
+  const order = await guardedUpdate(
+    stock,
+    { sku: 'A-1' },
+    {
+      changes: { quantity: decrement(2) },
+      require: { quantity: { gte: 2 } },
+    },
+  );
   if (order.status === 'rejected') console.log('not enough stock:', order.reason);
 
   // Several items, all or nothing; a cancellation says which action failed and why.
   try {
     await transaction()
-      .update(accounts, { accountId: 'alice' }, { changes: { balance: decrement(30) }, require: { balance: { gte: 30 } } })
+      .update(
+        accounts,
+        { accountId: 'alice' },
+        { changes: { balance: decrement(30) }, require: { balance: { gte: 30 } } },
+      )
       .update(accounts, { accountId: 'bob' }, { changes: { balance: increment(30) } })
       .commit({ token: 'transfer-0001' });
   } catch (error) {

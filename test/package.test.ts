@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const publicApi = [
@@ -19,16 +18,18 @@ describe('the built package', () => {
     execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'ignore', timeout: 180_000 });
   }, 200_000);
 
-  it('exposes the API as ESM and CJS through the exports map, with types listed first', async () => {
-    const esm = await import('racesafe');
-    const cjs = createRequire(import.meta.url)('racesafe');
-    for (const name of publicApi) {
-      expect(typeof esm[name as keyof typeof esm], `esm ${name}`).toBe('function');
-      expect(typeof cjs[name], `cjs ${name}`).toBe('function');
-    }
-    const testing = await import('racesafe/testing');
-    expect(typeof testing.startDynamoDB).toBe('function');
-    expect(typeof createRequire(import.meta.url)('racesafe/testing').createScheduler).toBe('function');
+  it('exposes the API as ESM and CJS through the exports map, with types listed first', () => {
+    // A child process resolves 'racesafe' the way users do: through package.json's exports (a self-reference).
+    const probe = (code: string, type: 'module' | 'commonjs') =>
+      execFileSync(process.execPath, [`--input-type=${type}`, '-e', code], { encoding: 'utf8' }).trim();
+    const names = JSON.stringify(publicApi);
+    const esm = `const m = await import('racesafe'); const t = await import('racesafe/testing');
+      console.log(JSON.stringify([...${names}.map((n) => typeof m[n]), typeof t.startDynamoDB, typeof t.defineCheck]));`;
+    const cjs = `const m = require('racesafe'); const t = require('racesafe/testing');
+      console.log(JSON.stringify([...${names}.map((n) => typeof m[n]), typeof t.startDynamoDB, typeof t.defineCheck]));`;
+    const expected = JSON.stringify(new Array(publicApi.length + 2).fill('function'));
+    expect(probe(esm, 'module')).toBe(expected);
+    expect(probe(cjs, 'commonjs')).toBe(expected);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
     for (const entry of Object.values(pkg.exports) as Array<string | Record<string, Record<string, string>>>) {
       if (typeof entry === 'string') continue;

@@ -4,6 +4,7 @@ const usage = `racesafe: race-safe writes to Amazon DynamoDB, and a lab that pro
 
 Usage:
   racesafe lab [options]        run every race story naive and safe on a local DynamoDB
+  racesafe check <module>       race-test your own handler: concurrency, duplicates, reordering, faults
   racesafe --help               show this help
 
 Run 'racesafe <command> --help' for a command's options.`;
@@ -18,6 +19,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   if (command === 'lab') {
     const { runLabCommand } = await import('../lab/command.js');
     return runLabCommand(rest);
+  }
+  if (command === 'check') {
+    const { runCheckCommand } = await import('../lab/check-command.js');
+    return runCheckCommand(rest);
   }
   console.error(`racesafe: unknown command '${command}'\n\n${usage}`);
   return 2;

@@ -123,7 +123,7 @@ function selectScenarios(names: readonly string[]): readonly Scenario[] | string
   return allScenarios.filter((scenario) => wanted.includes(scenario.name));
 }
 
-function seedsFrom(seed: string | undefined, runs: string | undefined): number[] | string {
+export function seedsFrom(seed: string | undefined, runs: string | undefined): number[] | string {
   if (seed !== undefined) {
     if (runs !== undefined) return '--seed replays one seed; it cannot be combined with --runs';
     const n = Number(seed);
@@ -138,7 +138,7 @@ function describeSeeds(seeds: readonly number[]): string {
   return seeds.length === 1 ? String(seeds[0]) : `${seeds[0]}..${seeds.at(-1)}`;
 }
 
-async function startTarget(
+export async function startTarget(
   engine: EngineName,
   endpoint: string | undefined,
   selected: readonly Scenario[],

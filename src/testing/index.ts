@@ -1,6 +1,8 @@
 /** @module `racesafe/testing`: real local engines and race tooling for your own tests. */
 export type { Capability, EngineCapabilities } from './capabilities.js';
 export { probeCapabilities } from './capabilities.js';
+export type { CheckDefinition, CheckEnv, CheckHandler, TableSnapshot } from './check-definition.js';
+export { defineCheck } from './check-definition.js';
 export type { CommitLogEntry, VersionRegression } from './commit-log.js';
 export { readCommitLog, versionRegressions } from './commit-log.js';
 export type { DynamoDBEngine, EngineName, StartDynamoDBOptions } from './dynamodb-engine.js';

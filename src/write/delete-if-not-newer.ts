@@ -88,7 +88,7 @@ export function buildDeleteIfNotNewer(
  * await deleteIfNotNewer(state, { deviceId: 'd-1' }, 43, { tombstoneTtl: { attribute: 'expiresAt', seconds: 7 * 86400 } });
  * ```
  */
-export async function deleteIfNotNewer<T extends Item = Item>(
+export async function deleteIfNotNewer<T extends object = Item>(
   table: Table,
   key: Item,
   version: Version,

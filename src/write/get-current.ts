@@ -21,7 +21,7 @@ export interface GetCurrentOptions {
  * const device = await getCurrent(state, { deviceId: 'd-1' });
  * ```
  */
-export async function getCurrent<T extends Item = Item>(
+export async function getCurrent<T extends object = Item>(
   table: Table,
   key: Item,
   options: GetCurrentOptions = {},

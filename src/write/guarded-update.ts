@@ -100,7 +100,7 @@ export const trimAbove = recentTokenCount * 2;
  * if (outcome.status === 'rejected') console.log(outcome.reason); // "quantity >= 2"
  * ```
  */
-export async function guardedUpdate<T extends Item = Item>(
+export async function guardedUpdate<T extends object = Item>(
   table: Table,
   key: Item,
   input: GuardedUpdateInput,

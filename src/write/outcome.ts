@@ -8,20 +8,20 @@ import type { Item } from '../table.js';
  * - `duplicate`: this exact version is already stored (a redelivery);
  * - `rejected`: a rule said no (a guard, or a stored version of another type).
  */
-export type WriteOutcome<T extends Item = Item> =
+export type WriteOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly item: T }
   | { readonly status: 'stale'; readonly current: T }
   | { readonly status: 'duplicate'; readonly current: T }
   | { readonly status: 'rejected'; readonly current: T | undefined; readonly reason: string };
 
 /** What a guarded update did: applied, rejected by its guard (naming it), or the item does not exist. */
-export type GuardedOutcome<T extends Item = Item> =
+export type GuardedOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly item: T }
   | { readonly status: 'rejected'; readonly current: T; readonly reason: string; readonly failed: readonly string[] }
   | { readonly status: 'missing' };
 
 /** What a version-checked delete did. */
-export type DeleteOutcome<T extends Item = Item> =
+export type DeleteOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly previous: T | undefined }
   | { readonly status: 'stale'; readonly current: T }
   | { readonly status: 'duplicate'; readonly current: T }

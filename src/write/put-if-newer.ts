@@ -46,20 +46,22 @@ export function buildPutIfNewer(table: Table, item: Item, token: string): PutCom
  * if (outcome.status === 'stale') console.log('skipped: stored version', outcome.current.version);
  * ```
  */
-export async function putIfNewer<T extends Item>(
+export async function putIfNewer<T extends object>(
   table: Table,
   item: T,
   options: CallOptions = {},
 ): Promise<WriteOutcome<T>> {
   checkOptions(options, [], 'putIfNewer');
-  const key = keyOf(table, item, 'item');
-  checkVersion(item[table.versionAttribute], `item.${table.versionAttribute}`);
-  checkFiniteNumbers(item, 'item');
-  checkItemSize(item, 'item');
+  // Typed items (interfaces) have no index signature; the checks below read them as plain records.
+  const record = item as Item;
+  const key = keyOf(table, record, 'item');
+  checkVersion(record[table.versionAttribute], `item.${table.versionAttribute}`);
+  checkFiniteNumbers(record, 'item');
+  checkItemSize(record, 'item');
   const operation = new Operation(table, 'putIfNewer', key, options);
   const token = randomUUID();
-  const input = buildPutIfNewer(table, item, token);
-  const version = item[table.versionAttribute] as Version;
+  const input = buildPutIfNewer(table, record, token);
+  const version = record[table.versionAttribute] as Version;
   return versionedWrite(
     operation,
     version,

@@ -52,7 +52,7 @@ export function buildUpdateIfNewer(
  * await updateIfNewer(orders, { orderId: 'o-1' }, 7, { status: 'shipped', shipments: increment(1) });
  * ```
  */
-export async function updateIfNewer<T extends Item = Item>(
+export async function updateIfNewer<T extends object = Item>(
   table: Table,
   key: Item,
   version: Version,

@@ -29,7 +29,7 @@ import { holdsToken, recentTokenCount } from './recent-tokens.js';
 export const noChange: unique symbol = Symbol('racesafe.noChange');
 
 /** Computes the next item from the current one (undefined when there is none). Must be pure: it may run several times. */
-export type Mutate<T extends Item> = (current: T | undefined) => T | typeof noChange | Promise<T | typeof noChange>;
+export type Mutate<T extends object> = (current: T | undefined) => T | typeof noChange | Promise<T | typeof noChange>;
 
 export interface UpdateWithLockOptions extends CallOptions {
   /** Write attempts before giving up with a `write.conflict` error. @default 8 */
@@ -41,7 +41,7 @@ export interface UpdateWithLockOptions extends CallOptions {
 }
 
 /** What an optimistic update did. */
-export type LockOutcome<T extends Item = Item> =
+export type LockOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly item: T; readonly attempts: number }
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
@@ -90,7 +90,7 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
  * });
  * ```
  */
-export async function updateWithLock<T extends Item = Item>(
+export async function updateWithLock<T extends object = Item>(
   table: Table,
   key: Item,
   mutate: Mutate<T>,

@@ -75,7 +75,7 @@ export const maxVersionedRounds = 5;
  * Sends a versioned write and turns a failed condition into its outcome. `write` sends the request and returns the
  * applied item; `recovered` gives the applied item when an earlier attempt of this call turns out to have landed.
  */
-export async function versionedWrite<T extends Item>(
+export async function versionedWrite<T extends object>(
   operation: Operation,
   version: Version,
   token: string,
