@@ -29,6 +29,16 @@ export interface RacesafeErrorDetails {
   'engine.unavailable': Record<string, never>;
   /** A local event-source runner was stopped before `drain()` saw every shard caught up. */
   'eventSource.stopped': Record<string, never>;
+  /** Another caller holds the key's lease: `onInProgress: 'fail'`, or waiting for its result ran out of time. */
+  'lease.inProgress': { readonly key: Record<string, unknown>; readonly leaseUntil: number; readonly waitedMs: number };
+  /** The same idempotency key arrived with a different payload. */
+  'idempotency.payloadMismatch': {
+    readonly key: Record<string, unknown>;
+    readonly storedHash: string;
+    readonly payloadHash: string;
+  };
+  /** The first call failed and `onError: 'store'` kept its failure: replays report it instead of running again. */
+  'idempotency.storedError': { readonly key: Record<string, unknown>; readonly name: string; readonly message: string };
 }
 
 export type RacesafeErrorCode = keyof RacesafeErrorDetails;

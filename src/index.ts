@@ -1,9 +1,36 @@
 /** @module racesafe: race-safe writes to Amazon DynamoDB under concurrency, retries and duplicate delivery. */
+
+export type { ShardedCounter, ShardedCounterOptions } from './counter/sharded-counter.js';
+export { shardedCounter } from './counter/sharded-counter.js';
 export type { CancellationReason, RacesafeErrorCode, RacesafeErrorDetails } from './errors.js';
 export { RacesafeError } from './errors.js';
 export type { Guard, GuardRule } from './expression/guard.js';
 export type { Changes, UpdateOperation } from './expression/update.js';
 export { append, decrement, increment, remove, setIfNotExists } from './expression/update.js';
+export type { CachedOptions } from './lease/cached.js';
+export { cached } from './lease/cached.js';
+export type { Clock, ManualClock } from './lease/clock.js';
+export { manualClock, systemClock } from './lease/clock.js';
+export type { IdempotentHandlerOptions, IdempotentOptions } from './lease/idempotent.js';
+export { idempotent, idempotentHandler } from './lease/idempotent.js';
+export type {
+  AcquireLeaseOptions,
+  AcquireOutcome,
+  CompleteLeaseOptions,
+  CompleteOutcome,
+  Lease,
+  LeaseLost,
+  LeaseOptions,
+  LeaseResult,
+  ReadLeaseOptions,
+  ReleaseOutcome,
+  RenewOutcome,
+} from './lease/lease.js';
+export { acquireLease, completeLease, readLease, releaseLease, renewLease } from './lease/lease.js';
+export { payloadHash } from './lease/payload.js';
+export type { LeaseRecord, StoredError } from './lease/record.js';
+export { LeaseState, leaseAttributes } from './lease/record.js';
+export type { PollOptions } from './lease/wait.js';
 export type { Observer, OutcomeEvent, OutcomeStatus } from './observe/events.js';
 export { conditionFailureStatuses } from './observe/events.js';
 export type {

@@ -11,7 +11,14 @@ export type OutcomeStatus =
   | 'conflict'
   | 'cancelled'
   | 'retried'
-  | 'error';
+  | 'error'
+  // Lease outcomes (src/lease): who holds a key, and a zombie's refused write.
+  | 'acquired'
+  | 'busy'
+  | 'completed'
+  | 'renewed'
+  | 'released'
+  | 'lost';
 
 /** One event per outcome (and one per retry). */
 export interface OutcomeEvent {

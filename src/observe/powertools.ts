@@ -22,6 +22,12 @@ const metricSuffix: Record<OutcomeStatus, string> = {
   cancelled: 'Cancelled',
   retried: 'Retried',
   error: 'Error',
+  acquired: 'LeaseAcquired',
+  busy: 'LeaseBusy',
+  completed: 'LeaseCompleted',
+  renewed: 'LeaseRenewed',
+  released: 'LeaseReleased',
+  lost: 'LeaseLost',
 };
 
 /**
@@ -59,7 +65,7 @@ export interface LoggerObserverOptions {
   /**
    * Level per status.
    * @default applied: debug, retried: debug, stale: info, duplicate: info, missing: info, unchanged: debug, rejected: warn,
-   *   conflict: warn, cancelled: warn, error: error
+   *   conflict: warn, cancelled: warn, error: error; leases: lost: warn, acquired/busy/completed/renewed/released: debug
    */
   readonly levels?: Partial<Record<OutcomeStatus, LogLevel>>;
 }
@@ -75,6 +81,12 @@ const defaultLevels: Record<OutcomeStatus, LogLevel> = {
   conflict: 'warn',
   cancelled: 'warn',
   error: 'error',
+  acquired: 'debug',
+  busy: 'debug',
+  completed: 'debug',
+  renewed: 'debug',
+  released: 'debug',
+  lost: 'warn',
 };
 
 /**

@@ -1,0 +1,2 @@
+/** @module Sharded counters for hot keys. */
+export * from './sharded-counter.js';

@@ -1,0 +1,276 @@
+/** @module idempotent(): run a function once per key, store its result, replay it to duplicates; a Lambda wrapper. */
+import type { Context } from 'aws-lambda';
+import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import type { Item, Table } from '../table.js';
+import { type CallOptions, callOptionNames, checkOptions } from '../write/operation.js';
+import { runHolding } from './hold.js';
+import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
+import { payloadHash } from './payload.js';
+import { hasValidResult, isHeldLive, type LeaseRecord } from './record.js';
+import { inProgress, type PollOptions, pollOptionNames, waitSettings, waitWhileHeld } from './wait.js';
+
+/** What `idempotent` needs to know; `A` are the wrapped function's arguments. */
+export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions {
+  /** The table that keeps one lease record per key (its own items; a TTL on `ttlAttribute` cleans them up). */
+  readonly table: Table;
+  /** The record's key for a call, e.g. `(order) => 'order#' + order.id`; a string is the partition key's value. */
+  readonly key: (...args: A) => Item | string;
+  /** How long a stored result is replayed, in ms; after that the next call runs `fn` again. @default 3600000 */
+  readonly ttl?: number;
+  /** A duplicate that arrives while the first call runs: wait for its result, or throw `lease.inProgress`. @default 'wait' */
+  readonly onInProgress?: 'wait' | 'fail';
+  /**
+   * Compare each duplicate's payload with the first call's: `true` fingerprints all arguments, a function picks what
+   * to fingerprint. A different payload under the same key throws `idempotency.payloadMismatch`. @default false
+   */
+  readonly validatePayload?: boolean | ((...args: A) => unknown);
+  /**
+   * When `fn` throws: `release` the lease so the next call runs `fn` again at once, or `store` the failure (name and
+   * message) so duplicates throw `idempotency.storedError` until `ttl` ends. @default 'release'
+   */
+  readonly onError?: 'release' | 'store';
+  /** How duplicates poll while the first call runs. @default { firstDelayMs: 10, capMs: 200, maxWaitMs: 2 x leaseMs } */
+  readonly poll?: PollOptions;
+}
+
+const idempotentOptionNames = [
+  'table',
+  'key',
+  'ttl',
+  'leaseMs',
+  'clock',
+  'ttlAttribute',
+  'retainMs',
+  'onInProgress',
+  'validatePayload',
+  'onError',
+  'poll',
+];
+
+/** Options validated once, when the function is wrapped. */
+interface IdempotentConfig {
+  readonly table: Table;
+  readonly ttl: number;
+  readonly onInProgress: 'wait' | 'fail';
+  readonly onError: 'release' | 'store';
+  readonly settings: LeaseSettings;
+  readonly poll: PollOptions | undefined;
+  readonly call: CallOptions;
+}
+
+function idempotentConfig(
+  options: IdempotentOptions<never>,
+  where: string,
+  extra: readonly string[],
+): IdempotentConfig {
+  if (typeof options !== 'object' || options === null) throw invalidOption(where, 'options are required');
+  checkOptions(options, [...idempotentOptionNames, ...extra], where);
+  if (typeof options.table?.client?.send !== 'function')
+    throw invalidOption('table', 'must be a table from defineTable');
+  if (typeof options.key !== 'function') throw invalidOption('key', 'must be a function from the arguments to a key');
+  const config = {
+    table: options.table,
+    ttl: options.ttl ?? 3_600_000,
+    onInProgress: options.onInProgress ?? 'wait',
+    onError: options.onError ?? 'release',
+    settings: leaseSettings(options.table, options),
+    poll: options.poll,
+    call: callOptionsOf(options),
+  };
+  checkDuration(config.ttl, 'ttl', 1);
+  if (config.onInProgress !== 'wait' && config.onInProgress !== 'fail') {
+    throw invalidOption('onInProgress', "must be 'wait' or 'fail'");
+  }
+  if (config.onError !== 'release' && config.onError !== 'store') {
+    throw invalidOption('onError', "must be 'release' or 'store'");
+  }
+  const validate = options.validatePayload;
+  if (validate !== undefined && typeof validate !== 'boolean' && typeof validate !== 'function') {
+    throw invalidOption('validatePayload', 'must be a boolean or a function of the arguments');
+  }
+  rejectUnknownOptions(config.poll, pollOptionNames, 'poll');
+  waitSettings(config.poll, config.settings.leaseMs, config.settings.clock);
+  return config;
+}
+
+/** The shared call options (observe, context, throttle) of an options object, leaving out the undefined ones. */
+export function callOptionsOf(options: CallOptions): CallOptions {
+  const picked: Record<string, unknown> = {};
+  for (const name of callOptionNames) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked as CallOptions;
+}
+
+/** A key from the caller's `key` function: a string is the partition key's value. */
+export function resolveKey(table: Table, key: Item | string): Item {
+  if (typeof key === 'string') {
+    if (table.sortKey !== undefined) throw invalidInput('key', `must be an object with ${table.sortKey} too`);
+    return { [table.partitionKey]: key };
+  }
+  return key;
+}
+
+/**
+ * Makes `fn` idempotent per key: the first call takes a lease (one conditional write), runs `fn` and stores its
+ * result with a write fenced by its owner token and fencing token. Duplicates meanwhile wait (polling with a small,
+ * growing delay) and return that result; later duplicates get it in one request without running `fn`. A caller
+ * that finds the lease expired takes it over with a higher fencing token; the paused first caller's late result is
+ * then refused, and it returns the stored result like any duplicate.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, idempotent } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * declare function chargeCard(orderId: string, cents: number): Promise<{ chargeId: string }>;
+ * const idempotency = defineTable({ client, name: 'idempotency', partitionKey: 'pk' });
+ * const charge = idempotent(chargeCard, {
+ *   table: idempotency,
+ *   key: (orderId) => `charge#${orderId}`,
+ *   validatePayload: true,
+ *   leaseMs: 15_000,
+ * });
+ * const { chargeId } = await charge('o-1', 1250); // a duplicate call returns the same chargeId
+ * ```
+ */
+export function idempotent<A extends unknown[], R>(
+  fn: (...args: A) => R | Promise<R>,
+  options: IdempotentOptions<A>,
+): (...args: A) => Promise<R> {
+  if (typeof fn !== 'function') throw invalidInput('fn', 'must be a function');
+  const config = idempotentConfig(options as IdempotentOptions<never>, 'idempotent', []);
+  const validate = options.validatePayload ?? false;
+  return (...args: A) => {
+    const key = resolveKey(config.table, options.key(...args));
+    const hash = validate === false ? undefined : payloadHash(validate === true ? args : validate(...args));
+    return runIdempotent(config, key, hash, config.settings.leaseMs, undefined, async () => fn(...args));
+  };
+}
+
+/** Options of {@link idempotentHandler}: those of `idempotent`, with the lease following the invocation's time. */
+export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>, 'leaseMs'> {
+  /**
+   * The lease, in ms. By default the invocation's remaining time: Lambda stops the invocation then, so a duplicate
+   * may take over exactly when the first invocation can no longer finish. @default context.getRemainingTimeInMillis()
+   */
+  readonly leaseMs?: number | ((context: Context) => number);
+}
+
+/**
+ * Wraps a Lambda handler so that each event (by `key`) is handled once; duplicates (retries, redeliveries) get the
+ * stored response. The lease follows `context.getRemainingTimeInMillis()` unless `leaseMs` says otherwise, and a
+ * waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out.
+ *
+ * @example
+ * ```ts
+ * import { defineTable, idempotentHandler } from 'racesafe';
+ * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+ * import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ * import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+ *
+ * const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+ * const table = defineTable({ client, name: 'idempotency', partitionKey: 'pk' });
+ * export const handler = idempotentHandler(
+ *   async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => ({ statusCode: 201, body: event.body ?? '' }),
+ *   { table, key: (event) => `payment#${event.headers['Idempotency-Key']}`, validatePayload: (event) => event.body },
+ * );
+ * ```
+ */
+export function idempotentHandler<E, R>(
+  handler: (event: E, context: Context) => R | Promise<R>,
+  options: IdempotentHandlerOptions<E>,
+): (event: E, context: Context) => Promise<R> {
+  if (typeof handler !== 'function') throw invalidInput('handler', 'must be a function');
+  const { leaseMs, ...rest } = options;
+  if (leaseMs !== undefined && typeof leaseMs !== 'number' && typeof leaseMs !== 'function') {
+    throw invalidOption('leaseMs', 'must be a number of ms or a function of the Lambda context');
+  }
+  const config = idempotentConfig(
+    { ...rest, ...(typeof leaseMs === 'number' ? { leaseMs } : {}) } as IdempotentOptions<never>,
+    'idempotentHandler',
+    [],
+  );
+  const validate = options.validatePayload ?? false;
+  return (event, context) => {
+    const remaining = context.getRemainingTimeInMillis();
+    const lease =
+      typeof leaseMs === 'number' ? leaseMs : typeof leaseMs === 'function' ? leaseMs(context) : Math.floor(remaining);
+    checkDuration(lease, 'leaseMs', 1);
+    // Give up waiting a second before this invocation's own timeout, so it can still answer.
+    const maxWaitMs = options.poll?.maxWaitMs ?? Math.max(0, Math.floor(remaining) - 1000);
+    const key = resolveKey(config.table, options.key(event));
+    const hash = validate === false ? undefined : payloadHash(validate === true ? event : validate(event));
+    return runIdempotent(config, key, hash, lease, maxWaitMs, async () => handler(event, context));
+  };
+}
+
+/**
+ * The idempotent call: acquire, or replay, or wait and then replay or take over. Every loop either holds the lease,
+ * returns, or has waited (a poll delay at least) for a live holder, so it cannot spin.
+ */
+async function runIdempotent<R>(
+  config: IdempotentConfig,
+  key: Item,
+  hash: string | undefined,
+  leaseMs: number,
+  maxWaitMs: number | undefined,
+  run: () => Promise<R>,
+): Promise<R> {
+  const { table, settings } = config;
+  const leaseOptions = { ...config.call, ...settings, leaseMs };
+  const wait = waitSettings(
+    maxWaitMs === undefined ? config.poll : { ...config.poll, maxWaitMs },
+    leaseMs,
+    settings.clock,
+  );
+  for (;;) {
+    const outcome = await acquireLease(table, key, {
+      ...leaseOptions,
+      ...(hash === undefined ? {} : { payloadHash: hash }),
+    });
+    let record: LeaseRecord | undefined;
+    if (outcome.status === 'acquired') {
+      const holding = { onError: config.onError, validForMs: config.ttl, leaseOptions };
+      const ran = await runHolding(table, outcome.lease, holding, run);
+      if (ran.stored) return ran.value;
+      record = ran.current; // our result was refused (the lease was taken over): behave as a duplicate
+    } else {
+      record = outcome.current;
+    }
+    checkPayload(key, record, hash, settings.clock.now());
+    if (hasValidResult(record, settings.clock.now())) return replay<R>(key, record as LeaseRecord);
+    if (isHeldLive(record, settings.clock.now())) {
+      if (config.onInProgress === 'fail') throw inProgress(key, record, 0);
+      record = await waitWhileHeld(table, key, record, wait, config.call);
+      checkPayload(key, record, hash, settings.clock.now());
+      if (hasValidResult(record, settings.clock.now())) return replay<R>(key, record as LeaseRecord);
+    }
+    // Released, expired or gone: take the lease (again).
+  }
+}
+
+function checkPayload(key: Item, record: LeaseRecord | undefined, hash: string | undefined, now: number): void {
+  const stored = record?.payloadHash;
+  if (hash === undefined || stored === undefined || stored === hash) return;
+  // Only a live record speaks for the key; an expired or released one is simply taken over.
+  if (!hasValidResult(record, now) && !isHeldLive(record, now)) return;
+  throw new RacesafeError(
+    'idempotency.payloadMismatch',
+    `the idempotency key ${JSON.stringify(key)} was used before with a different payload`,
+    { key, storedHash: stored, payloadHash: hash },
+  );
+}
+
+function replay<R>(key: Item, record: LeaseRecord): R {
+  if (record.error !== undefined) {
+    throw new RacesafeError(
+      'idempotency.storedError',
+      `the first call for ${JSON.stringify(key)} failed: ${record.error.name}: ${record.error.message}`,
+      { key, ...record.error },
+    );
+  }
+  return record.value as R;
+}

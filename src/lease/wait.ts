@@ -1,0 +1,94 @@
+/** @module How duplicates wait for a lease holder's result: bounded polling with a small, growing, jittered delay. */
+import { RacesafeError } from '../errors.js';
+import { backoffDelay, sleep } from '../retry/backoff.js';
+import type { Item, Table } from '../table.js';
+import type { CallOptions } from '../write/operation.js';
+import type { Clock } from './clock.js';
+import { checkDuration, readLease } from './lease.js';
+import { isHeldLive, type LeaseRecord } from './record.js';
+
+/** How a duplicate polls while another caller holds the lease. */
+export interface PollOptions {
+  /**
+   * The first delay is between half of this and this, in ms. Small, so a waiter sees a fast holder's result almost
+   * as soon as the holder does. @default 10
+   */
+  readonly firstDelayMs?: number;
+  /**
+   * The delay doubles up to this, in ms: a waiter sees a result at most about this long after it was stored, and
+   * each waiter sends at most about 1000 / (capMs / 2) reads a second. @default 200
+   */
+  readonly capMs?: number;
+  /** Longest total wait for another holder (by the lease clock), then a `lease.inProgress` error. @default 2 x leaseMs */
+  readonly maxWaitMs?: number;
+}
+
+export const pollOptionNames = ['firstDelayMs', 'capMs', 'maxWaitMs'];
+
+/** Poll settings with defaults applied, plus where the wait started. */
+export interface WaitSettings {
+  readonly firstDelayMs: number;
+  readonly capMs: number;
+  readonly maxWaitMs: number;
+  readonly clock: Clock;
+  readonly startedAt: number;
+  readonly random: () => number;
+}
+
+/** Validates poll options and applies their defaults once; `leaseMs` sets the default total wait. */
+export function waitSettings(poll: PollOptions | undefined, leaseMs: number, clock: Clock): WaitSettings {
+  const settings = {
+    firstDelayMs: poll?.firstDelayMs ?? 10,
+    capMs: poll?.capMs ?? 200,
+    maxWaitMs: poll?.maxWaitMs ?? 2 * leaseMs,
+  };
+  checkDuration(settings.firstDelayMs, 'poll.firstDelayMs', 1);
+  checkDuration(settings.capMs, 'poll.capMs', settings.firstDelayMs);
+  checkDuration(settings.maxWaitMs, 'poll.maxWaitMs', 0);
+  return { ...settings, clock, startedAt: clock.now(), random: Math.random };
+}
+
+/**
+ * The delay before poll `n` (from 0): "equal jitter", half fixed and half random, doubling from `firstDelayMs` up to
+ * `capMs`. Unlike full jitter it never polls again at once (the result is rarely ready a millisecond later); the
+ * random half still spreads hundreds of waiters so they do not read in lockstep.
+ */
+export function pollDelay(n: number, wait: Pick<WaitSettings, 'firstDelayMs' | 'capMs' | 'random'>): number {
+  const ceiling = Math.min(wait.capMs, wait.firstDelayMs * 2 ** n);
+  return ceiling / 2 + backoffDelay(n, { baseMs: wait.firstDelayMs / 2, capMs: wait.capMs / 2 }, wait.random);
+}
+
+/**
+ * Polls the record of `key` with consistent reads until no live lease holds it, and returns what it found then (a
+ * result, a released or expired lease, or nothing). Throws `lease.inProgress` once `maxWaitMs` has passed.
+ */
+export async function waitWhileHeld<V>(
+  table: Table,
+  key: Item,
+  seen: LeaseRecord<V> | undefined,
+  wait: WaitSettings,
+  options: CallOptions,
+): Promise<LeaseRecord<V> | undefined> {
+  let record = seen;
+  for (let n = 0; ; n++) {
+    const waitedMs = wait.clock.now() - wait.startedAt;
+    if (waitedMs >= wait.maxWaitMs) throw inProgress(key, record, waitedMs);
+    await sleep(pollDelay(n, wait));
+    record = await readLease<V>(table, key, { ...options, consistent: true });
+    if (!isHeldLive(record, wait.clock.now())) return record;
+  }
+}
+
+/** The `lease.inProgress` error for a key held by `record`. */
+export function inProgress(
+  key: Item,
+  record: LeaseRecord | undefined,
+  waitedMs: number,
+): RacesafeError<'lease.inProgress'> {
+  const leaseUntil = record?.leaseUntil ?? 0;
+  return new RacesafeError(
+    'lease.inProgress',
+    `another caller holds the lease on ${JSON.stringify(key)} until ${new Date(leaseUntil).toISOString()}`,
+    { key, leaseUntil, waitedMs },
+  );
+}
