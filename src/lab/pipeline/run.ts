@@ -1,0 +1,320 @@
+/** @module Runs the reference pipeline locally: producer -> kinesalite -> event-source runner -> consumer -> DynamoDB Local. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import {
+  CreateStreamCommand,
+  DeleteStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createConsumer } from '../../../examples/pipeline/consumer.js';
+import { createNaiveConsumer } from '../../../examples/pipeline/naive-consumer.js';
+import { createProducer } from '../../../examples/pipeline/producer.js';
+import { invalidOption, rejectUnknownOptions } from '../../errors.js';
+import type { OutcomeEvent } from '../../observe/events.js';
+import { readCommitLog } from '../../testing/commit-log.js';
+import { localClientConfig } from '../../testing/dynamodb-engine.js';
+import { runKinesisEventSource } from '../../testing/event-source/kinesis-source.js';
+import type { EventSourceStats } from '../../testing/event-source/stats.js';
+import { SimulatedCrash } from '../../testing/faults.js';
+import { seededRandom } from '../../testing/random.js';
+import { createTable, deleteTable, uniqueTableName } from '../../testing/tables.js';
+import { judgePipeline, type PipelineVerdict } from './verdict.js';
+import { highestVersions, producerInvocations } from './workload.js';
+
+/** Which consumer runs: the story's get-compare-put, or `kinesisHandler` with `putIfNewer`. */
+export type PipelineVariant = 'naive' | 'safe';
+
+/** The engines a run uses; the caller starts and stops them. */
+export interface PipelineEngines {
+  /** DynamoDB Local's endpoint: the consumer gets a client of its own, so its injected crashes stay its own. */
+  readonly endpoint: string;
+  readonly dynamodb: DynamoDBClient;
+  readonly streams: DynamoDBStreamsClient;
+  /** A kinesalite client (HTTP/1.1). */
+  readonly kinesis: KinesisClient;
+}
+
+/** Seeded faults, each a probability. */
+export interface PipelineFaults {
+  /** A producer invocation is retried later, publishing its changes again. @default 0.1 */
+  readonly producerRetry?: number;
+  /** A batch is delivered again after it succeeded (a lost checkpoint). @default 0.05 */
+  readonly duplicateDelivery?: number;
+  /** A successful invocation's response is lost: Lambda retries the whole batch. @default 0.05 */
+  readonly lostResponse?: number;
+  /** A batch is invoked twice at once (a retry racing a running invocation). @default 0.1 */
+  readonly concurrentInvocation?: number;
+  /** The consumer dies right after a PutItem landed (mid-batch): the invocation fails with that record. @default 0.005 */
+  readonly crash?: number;
+}
+
+export interface PipelineOptions {
+  readonly variant: PipelineVariant;
+  /** Changes produced (before producer retries). @default 5000 */
+  readonly events?: number;
+  /** @default 100 */
+  readonly keys?: number;
+  /** Kinesis shards. @default 4 */
+  readonly shards?: number;
+  /** Seeds the workload and every fault, so a run replays its faults (not the machine's timing). @default 1 */
+  readonly seed?: number;
+  /** Records per invocation (`BatchSize`). @default 100 */
+  readonly batchSize?: number;
+  /** Concurrent batches per shard (`ParallelizationFactor`). @default 4 */
+  readonly parallelizationFactor?: number;
+  /** The safe consumer writes only each key's highest version in a batch. @default false */
+  readonly collapse?: boolean;
+  /** @default see {@link PipelineFaults} */
+  readonly faults?: PipelineFaults;
+  /** Called about once a second while records flow, and once at the end. @default none */
+  readonly onProgress?: (progress: PipelineProgress) => void;
+}
+
+/** What the consumer decided, per record handled (a redelivered record counts each time). */
+export interface ConsumerCounts {
+  readonly applied: number;
+  readonly stale: number;
+  readonly duplicate: number;
+  /** Records that failed: injected crashes, and their lane's later records (reported failed, redelivered). */
+  readonly failed: number;
+}
+
+export interface PipelineProgress {
+  /** Records published so far (producer retries included). */
+  readonly published: number;
+  /** Distinct published records the consumer has handled. */
+  readonly consumed: number;
+  readonly outcomes: ConsumerCounts;
+  readonly source: EventSourceStats;
+}
+
+export interface PipelineResult {
+  readonly variant: PipelineVariant;
+  readonly seed: number;
+  readonly events: number;
+  readonly keys: number;
+  readonly shards: number;
+  readonly batchSize: number;
+  readonly parallelizationFactor: number;
+  readonly collapse: boolean;
+  readonly produced: { readonly events: number; readonly records: number; readonly producerRetries: number };
+  /** Distinct published records the consumer handled at least once. */
+  readonly consumed: number;
+  readonly outcomes: ConsumerCounts;
+  readonly source: EventSourceStats;
+  readonly crashes: number;
+  readonly verdict: PipelineVerdict;
+  readonly durationMs: number;
+}
+
+const optionNames = [
+  'variant',
+  'events',
+  'keys',
+  'shards',
+  'seed',
+  'batchSize',
+  'parallelizationFactor',
+  'collapse',
+  'faults',
+  'onProgress',
+];
+const faultNames = ['producerRetry', 'duplicateDelivery', 'lostResponse', 'concurrentInvocation', 'crash'];
+
+/** Changes per producer invocation. */
+const producerChunk = 250;
+
+/**
+ * Runs the pipeline once and judges it. The runner starts before the producer, so records are consumed while they
+ * are published, as in production.
+ *
+ * @example
+ * ```ts
+ * import { runPipeline } from './run.js';
+ * import { startDynamoDB, startKinesis } from '../../testing/index.js';
+ *
+ * const db = await startDynamoDB({ engine: 'dynamodb-local' });
+ * const kinesis = await startKinesis();
+ * const result = await runPipeline({ ...db, kinesis: kinesis.client }, { variant: 'safe', events: 1000, keys: 20 });
+ * console.log(result.verdict.holds);
+ * ```
+ */
+export async function runPipeline(engines: PipelineEngines, options: PipelineOptions): Promise<PipelineResult> {
+  rejectUnknownOptions(options, optionNames, 'runPipeline');
+  rejectUnknownOptions(options.faults, faultNames, 'runPipeline.faults');
+  if (options.variant !== 'naive' && options.variant !== 'safe') {
+    throw invalidOption('runPipeline.variant', "must be 'naive' or 'safe'");
+  }
+  const events = options.events ?? 5000;
+  const keys = options.keys ?? 100;
+  const shards = options.shards ?? 4;
+  const seed = options.seed ?? 1;
+  const batchSize = options.batchSize ?? 100;
+  const parallelizationFactor = options.parallelizationFactor ?? 4;
+  const collapse = options.collapse ?? false;
+  const faults = {
+    producerRetry: options.faults?.producerRetry ?? 0.1,
+    duplicateDelivery: options.faults?.duplicateDelivery ?? 0.05,
+    lostResponse: options.faults?.lostResponse ?? 0.05,
+    concurrentInvocation: options.faults?.concurrentInvocation ?? 0.1,
+    crash: options.faults?.crash ?? 0.005,
+  };
+  requireWhole(events, 1, 1_000_000, 'events');
+  requireWhole(keys, 1, Math.min(events, 10_000), 'keys');
+  requireWhole(shards, 1, 50, 'shards');
+  requireWhole(seed, 0, 2 ** 32 - 1, 'seed');
+  const started = performance.now();
+
+  const invocations = producerInvocations(seededRandom(seed), {
+    events,
+    keys,
+    chunk: producerChunk,
+    retryRate: faults.producerRetry,
+  });
+  const produced = highestVersions(invocations);
+  const tableName = uniqueTableName('pipeline_state');
+  const streamName = uniqueTableName('pipeline_events');
+  const { streamArn } = await createTable(engines.dynamodb, {
+    name: tableName,
+    partitionKey: 'key',
+    stream: 'NEW_AND_OLD_IMAGES',
+  });
+  if (streamArn === undefined) throw invalidOption('engine', 'the pipeline needs a table stream: use DynamoDB Local');
+  await engines.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
+  await waitForActiveStream(engines.kinesis, streamName);
+
+  // The consumer's own client: the injected crashes must not touch the lab's reads.
+  const consumerDynamoDB = new DynamoDBClient({ ...localClientConfig, endpoint: engines.endpoint });
+  const consumerClient = DynamoDBDocumentClient.from(consumerDynamoDB);
+  const crashes = injectCrashes(consumerClient, faults.crash, seed);
+  const counts = { applied: 0, stale: 0, duplicate: 0, failed: 0 };
+  const consumedIds = new Set<string>();
+  const observe = (event: OutcomeEvent) => {
+    if (event.status === 'applied' || event.status === 'stale' || event.status === 'duplicate') {
+      counts[event.status] += 1;
+      const eventId = event.context?.eventId;
+      if (typeof eventId === 'string') consumedIds.add(eventId);
+    } else counts.failed += 1;
+  };
+  const naive = createNaiveConsumer({ client: consumerClient, tableName, observe });
+  const handler =
+    options.variant === 'safe' ? createConsumer({ client: consumerClient, tableName, collapse, observe }) : naive;
+  let published = 0;
+  const runner = await runKinesisEventSource({
+    client: engines.kinesis,
+    streamName,
+    // The naive consumer throws and the whole batch is retried; it never answers with batchItemFailures.
+    handler: options.variant === 'safe' ? handler : async (event) => naive(event),
+    batchSize,
+    parallelizationFactor,
+    // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
+    maxRetries: 100,
+    faults: {
+      seed,
+      duplicateDelivery: faults.duplicateDelivery,
+      lostResponse: faults.lostResponse,
+      concurrentInvocation: faults.concurrentInvocation,
+    },
+  });
+  const progress = (): PipelineProgress => ({
+    published,
+    consumed: consumedIds.size,
+    outcomes: { ...counts },
+    source: runner.stats(),
+  });
+  const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
+  try {
+    const produce = createProducer({ kinesis: engines.kinesis, streamName });
+    // One producer invocation at a time: each key's changes are published in version order, retries aside.
+    for (const invocation of invocations) published += (await produce({ changes: invocation.changes })).published;
+    await runner.drain();
+  } finally {
+    if (ticker) clearInterval(ticker);
+    await runner.stop();
+    consumerDynamoDB.destroy();
+  }
+  options.onProgress?.(progress());
+
+  const stored = await readState(engines.dynamodb, tableName);
+  const log = await readCommitLog(engines.streams, streamArn);
+  await deleteTable(engines.dynamodb, tableName);
+  await engines.kinesis.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
+  return {
+    variant: options.variant,
+    seed,
+    events,
+    keys,
+    shards,
+    batchSize,
+    parallelizationFactor,
+    collapse,
+    produced: {
+      events,
+      records: published,
+      producerRetries: invocations.filter((invocation) => invocation.retry).length,
+    },
+    consumed: consumedIds.size,
+    outcomes: { ...counts },
+    source: runner.stats(),
+    crashes: crashes.count,
+    verdict: judgePipeline(produced, stored, log),
+    durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * The consumer dies right after a PutItem was committed: the worst moment, since the write landed and the invocation
+ * still fails. Added at the `initialize` step, above the SDK's retries, so the crash is per call, not per attempt.
+ */
+function injectCrashes(client: DynamoDBDocumentClient, probability: number, seed: number): { readonly count: number } {
+  const random = seededRandom(seed ^ 0x5eed);
+  const injected = { count: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'PutItemCommand' || context.commandName === 'PutCommand') {
+        if (random() < probability) {
+          injected.count += 1;
+          throw new SimulatedCrash('PutItem', 'after');
+        }
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'racesafePipelineCrash' },
+  );
+  return injected;
+}
+
+async function waitForActiveStream(kinesis: KinesisClient, streamName: string): Promise<void> {
+  for (;;) {
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function readState(dynamodb: DynamoDBClient, tableName: string): Promise<Map<string, number | undefined>> {
+  const client = DynamoDBDocumentClient.from(dynamodb);
+  const stored = new Map<string, number | undefined>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) stored.set(String(item.key), Number(item.version));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return stored;
+}
+
+function requireWhole(value: number, min: number, max: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidOption(`runPipeline.${name}`, `must be a whole number from ${min} to ${max}`);
+  }
+}

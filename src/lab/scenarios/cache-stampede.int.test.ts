@@ -1,0 +1,4 @@
+import { scenarioHoldsOverSeeds } from '../../../test/lab.js';
+import { cacheStampede } from './cache-stampede.js';
+
+scenarioHoldsOverSeeds(cacheStampede);

@@ -1,0 +1,4 @@
+import { scenarioHoldsOverSeeds } from '../../../test/lab.js';
+import { zombieLease } from './zombie-lease.js';
+
+scenarioHoldsOverSeeds(zombieLease);
