@@ -5,6 +5,7 @@ const usage = `racesafe: race-safe writes to Amazon DynamoDB, and a lab that pro
 Usage:
   racesafe lab [options]        run every race story naive and safe on a local DynamoDB
   racesafe check <module>       race-test your own handler: concurrency, duplicates, reordering, faults
+  racesafe pipeline [options]   producer -> Kinesis -> consumer -> DynamoDB under Lambda's retries, checked
   racesafe --help               show this help
 
 Run 'racesafe <command> --help' for a command's options.`;
@@ -23,6 +24,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   if (command === 'check') {
     const { runCheckCommand } = await import('../lab/check-command.js');
     return runCheckCommand(rest);
+  }
+  if (command === 'pipeline') {
+    const { runPipelineCommand } = await import('../lab/pipeline/command.js');
+    return runPipelineCommand(rest);
   }
   console.error(`racesafe: unknown command '${command}'\n\n${usage}`);
   return 2;

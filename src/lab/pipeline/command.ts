@@ -43,7 +43,12 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
     console.error(`racesafe pipeline: --variant must be safe or naive (got '${variant}')`);
     return 2;
   }
-  const numbers: Record<'events' | 'keys' | 'shards' | 'seed', number> = { events: 5000, keys: 100, shards: 4, seed: 1 };
+  const numbers: Record<'events' | 'keys' | 'shards' | 'seed', number> = {
+    events: 5000,
+    keys: 100,
+    shards: 4,
+    seed: 1,
+  };
   for (const name of ['events', 'keys', 'shards', 'seed'] as const) {
     const given = values[name];
     if (given === undefined) continue;
@@ -112,7 +117,10 @@ export function renderPipelineResult(result: PipelineResult): string {
   const { verdict, source, outcomes } = result;
   const rows: [string, string | number][] = [
     ['events produced', result.produced.events],
-    ['records published', `${result.produced.records} (${result.produced.producerRetries} producer invocations retried)`],
+    [
+      'records published',
+      `${result.produced.records} (${result.produced.producerRetries} producer invocations retried)`,
+    ],
     ['records consumed', `${result.consumed} distinct`],
     ['records delivered', `${source.recordsDelivered} in ${source.invocations} invocations`],
     [
