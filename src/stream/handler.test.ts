@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
+import { powertoolsLogger } from '../observe/powertools.js';
 import type { PoisonRecord } from './poison.js';
 import { type DynamoDBChange, dynamoDBStreamHandler } from './sources/dynamodb-streams.js';
 import { kinesisHandler } from './sources/kinesis.js';
@@ -94,6 +95,44 @@ describe('kinesisHandler', () => {
         fields: { key: 'a', version: 1 },
       },
     });
+  });
+
+  it('with powertoolsLogger, logs a skipped stale write with the event id, version and fields (the StateLambda log)', async () => {
+    const lines: { level: string; message: string; extra: object[] }[] = [];
+    const log =
+      (level: string) =>
+      (message: string, ...extra: object[]) =>
+        void lines.push({ level, message, extra });
+    const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    const handler = kinesisHandler({
+      parse: Reading,
+      observe: powertoolsLogger(logger),
+      handle: () => ({
+        status: 'stale',
+        current: { key: 'a', version: 42 },
+        reason: 'stored version 42 is newer than 41',
+      }),
+    });
+    await handler({ Records: [kinesisRecord('a', { key: 'a', version: 41 }, 1)] });
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        message: 'racesafe kinesisHandler stale',
+        extra: [
+          {
+            racesafe: expect.objectContaining({
+              status: 'stale',
+              reason: 'stored version 42 is newer than 41',
+              context: expect.objectContaining({
+                eventId: `shardId-000000000000:${sequenceNumber(1)}`,
+                version: 41,
+                fields: { key: 'a', version: 41 },
+              }),
+            }),
+          },
+        ],
+      },
+    ]);
   });
 
   it('passes callOptions whose context carries the record, for the write primitives', async () => {
