@@ -32,6 +32,7 @@ const labJson = z
           latencyMs: z.object({ p50: z.number(), p99: z.number() }).strict(),
           example: z.array(z.string()),
           upstreamCalls: z.array(z.number()).optional(),
+          nondeterministicRuns: z.number().int().nonnegative(),
         })
         .strict(),
     ),

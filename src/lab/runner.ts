@@ -42,7 +42,7 @@ export interface VariantSummary {
   readonly example: readonly string[];
   /** Upstream calls per run, for stories that count them. */
   readonly upstreamCalls?: readonly number[];
-  /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired). */
+  /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired): 0 means replayable. */
   readonly nondeterministicRuns: number;
 }
 

@@ -12,6 +12,7 @@ import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
 import type { GuardedOutcome } from './outcome.js';
 import { holdsToken, recentTokenCount } from './recent-tokens.js';
+import { conditionalUpdateInput } from './update-input.js';
 
 export interface GuardedUpdateInput {
   /** What to change, e.g. `{ quantity: decrement(2) }`. */
@@ -35,26 +36,18 @@ export function buildGuardedUpdate(
   clauses.set.push(
     `${recent} = list_append(if_not_exists(${recent}, ${placeholders.value([])}), ${placeholders.value([token])})`,
   );
-  const UpdateExpression = updateExpression(clauses);
+  const update = updateExpression(clauses);
   // An SDK retry of an update that already landed finds its token among the recent ones and fails instead of
   // applying twice, even when other writers updated the item in between.
   const notOurEarlierAttempt: Condition = () => `NOT contains(${recent}, ${mine})`;
+  const guard = guardCondition(parts);
   const condition = and(
     attributeExists(table.partitionKey),
     attributeNotExists(table.tombstoneAttribute),
-    ...(guardCondition(parts) ? [guardCondition(parts) as Condition] : []),
+    ...(guard ? [guard] : []),
     notOurEarlierAttempt,
   );
-  const ConditionExpression = condition(placeholders);
-  return {
-    TableName: table.name,
-    Key: key,
-    UpdateExpression,
-    ConditionExpression,
-    ...placeholders.attributes(),
-    ReturnValues: 'ALL_NEW',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  };
+  return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, 'ALL_NEW');
 }
 
 /**

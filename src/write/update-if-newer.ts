@@ -7,6 +7,7 @@ import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookke
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
+import { conditionalUpdateInput } from './update-input.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
 /** The UpdateItem request of {@link updateIfNewer} (pure). */
@@ -25,17 +26,9 @@ export function buildUpdateIfNewer(
   );
   // A newer update of a deleted item brings it back: the tombstone mark must go.
   clauses.remove.push(placeholders.name(table.tombstoneAttribute));
-  const UpdateExpression = updateExpression(clauses);
-  const ConditionExpression = newerThanStored(table, version)(placeholders);
-  return {
-    TableName: table.name,
-    Key: key,
-    UpdateExpression,
-    ConditionExpression,
-    ...placeholders.attributes(),
-    ReturnValues: 'ALL_NEW',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  };
+  const update = updateExpression(clauses);
+  const condition = newerThanStored(table, version)(placeholders);
+  return conditionalUpdateInput(table, key, placeholders, { update, condition }, 'ALL_NEW');
 }
 
 /**

@@ -15,11 +15,10 @@ export function renderHtml(report: LabJson, scenarios: readonly Scenario[]): str
   const pick = (name: string, variant: 'naive' | 'safe') =>
     ran.find((row) => row.name === name && row.variant === variant);
   const bars = (value: (row: LabJsonScenario) => number): Bar[] =>
-    names.map((name) => ({
-      label: name,
-      naive: value(pick(name, 'naive') ?? zero),
-      safe: value(pick(name, 'safe') ?? zero),
-    }));
+    names.map((name) => {
+      const [naive, safe] = [pick(name, 'naive'), pick(name, 'safe')];
+      return { label: name, naive: naive ? value(naive) : 0, safe: safe ? value(safe) : 0 };
+    });
   const verdict = report.passed
     ? '<p class="pass">Every safe variant held its invariant on every seed.</p>'
     : '<p class="fail">A safe variant let an anomaly through. Replay it with <code>--seed</code>.</p>';
@@ -81,19 +80,6 @@ ${examples(report.scenarios)}
 </html>
 `;
 }
-
-const zero: LabJsonScenario = {
-  name: '',
-  variant: 'naive',
-  runs: 0,
-  anomalies: 0,
-  firstFailingSeed: null,
-  requests: 0,
-  retries: 0,
-  opsPerSecond: 0,
-  latencyMs: { p50: 0, p99: 0 },
-  example: [],
-};
 
 function row(s: LabJsonScenario): string {
   if (s.skipped !== undefined) {

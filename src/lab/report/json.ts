@@ -4,22 +4,8 @@ import type { VariantSummary } from '../runner.js';
 /** Version of the JSON shape; bumped on any breaking change. */
 export const labJsonVersion = 1;
 
-export interface LabJsonScenario {
-  readonly name: string;
-  readonly variant: 'naive' | 'safe';
-  readonly runs: number;
-  /** Runs in which the checker found an anomaly. */
-  readonly anomalies: number;
-  readonly firstFailingSeed: number | null;
-  /** Present when the scenario did not run on this engine: the reason. */
-  readonly skipped?: string;
-  readonly requests: number;
-  readonly retries: number;
-  readonly opsPerSecond: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number };
-  readonly example: readonly string[];
-  readonly upstreamCalls?: readonly number[];
-}
+/** One variant of one scenario: the runner's summary, with times rounded. */
+export type LabJsonScenario = VariantSummary;
 
 export interface LabJson {
   readonly version: typeof labJsonVersion;
@@ -37,18 +23,9 @@ export function toLabJson(engine: string, seeds: readonly number[], summaries: r
     seeds,
     passed: labPassed(summaries),
     scenarios: summaries.map((summary) => ({
-      name: summary.name,
-      variant: summary.variant,
-      runs: summary.runs,
-      anomalies: summary.anomalies,
-      firstFailingSeed: summary.firstFailingSeed,
-      ...(summary.skipped === undefined ? {} : { skipped: summary.skipped }),
-      requests: summary.requests,
-      retries: summary.retries,
+      ...summary,
       opsPerSecond: Math.round(summary.opsPerSecond),
       latencyMs: { p50: round(summary.latencyMs.p50), p99: round(summary.latencyMs.p99) },
-      example: summary.example,
-      ...(summary.upstreamCalls === undefined ? {} : { upstreamCalls: summary.upstreamCalls }),
     })),
   };
 }
