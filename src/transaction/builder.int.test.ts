@@ -1,8 +1,13 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect } from 'vitest';
 import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import { decrement, increment } from '../expression/update.js';
+import type { OutcomeEvent } from '../observe/events.js';
+import { defineTable } from '../table.js';
+import { localClientConfig } from '../testing/dynamodb-engine.js';
+import { createFaults } from '../testing/faults.js';
 import { transaction } from './builder.js';
 
 const engine = useEngine();
@@ -77,5 +82,55 @@ describe('transaction', () => {
     expect(error).toMatchObject({ code: 'transaction.cancelled' });
     const order = await engine.client.send(new GetCommand({ TableName: name, Key: { pk: 'order' } }));
     expect(order.Item).toBeUndefined();
+  });
+
+  it('retries TransactionConflict and throttling with backoff under one token, and reports each retry', async () => {
+    const { name } = await freshTable(engine, { stream: false });
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'alice', balance: 0 } }));
+    const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint, maxAttempts: 1 });
+    const client = DynamoDBDocumentClient.from(dynamodb);
+    try {
+      // DynamoDB Local never reports TransactionConflict, so the fault middleware does, twice, then throttles once.
+      const faults = createFaults({
+        seed: 1,
+        transactionConflict: { limit: 2 },
+        throttling: { commands: ['TransactWriteItems'], limit: 1 },
+      });
+      faults.attach(client);
+      const events: OutcomeEvent[] = [];
+      const table = defineTable({ client, name, partitionKey: 'pk', observe: (event) => events.push(event) });
+      const result = await transaction()
+        .update(table, { pk: 'alice' }, { changes: { balance: increment(5) } })
+        .commit({ backoff: { baseMs: 1, capMs: 5 } });
+      expect(result.attempts).toBe(4);
+      expect(events.map((event) => event.status)).toEqual(['retried', 'retried', 'retried', 'applied']);
+      const reasons = events.filter((event) => event.status === 'retried').map((event) => event.reason);
+      expect(reasons.filter((reason) => /TransactionConflict/.test(reason ?? ''))).toHaveLength(2);
+      expect(reasons.filter((reason) => /ProvisionedThroughputExceeded/.test(reason ?? ''))).toHaveLength(1);
+      expect(faults.stats.transactionConflict.injected + faults.stats.throttling.injected).toBe(3);
+      expect((await balances(name)).alice).toBe(5);
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
+  it('gives up after maxAttempts, reporting the conflict per action', async () => {
+    const { name } = await freshTable(engine, { stream: false });
+    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'alice', balance: 0 } }));
+    const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
+    const client = DynamoDBDocumentClient.from(dynamodb);
+    try {
+      createFaults({ seed: 1, transactionConflict: {} }).attach(client);
+      const table = defineTable({ client, name, partitionKey: 'pk' });
+      const error = (await transaction()
+        .update(table, { pk: 'alice' }, { changes: { balance: increment(5) } })
+        .commit({ maxAttempts: 3, backoff: { baseMs: 1, capMs: 2 } })
+        .catch((caught: unknown) => caught)) as RacesafeError;
+      expect(error).toMatchObject({ code: 'transaction.cancelled', details: { attempts: 3 } });
+      expect(error.is('transaction.cancelled') && error.details.reasons[0]?.code).toBe('TransactionConflict');
+      expect((await balances(name)).alice).toBe(0);
+    } finally {
+      dynamodb.destroy();
+    }
   });
 });
