@@ -90,6 +90,8 @@ describe.runIf(onDynamoDBLocal)('racesafe lab (CLI)', () => {
       'duplicate-delivery',
       'lost-update',
       'oversell',
+      'cache-stampede',
+      'zombie-lease',
       'ambiguous-retry',
       'multi-item-invariant',
     ]) {
