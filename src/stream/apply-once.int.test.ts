@@ -28,6 +28,22 @@ const takeTwo = (inventory: Table) => (tx: TransactionBuilder) =>
   tx.update(inventory, { pk: 'apple' }, { changes: { stock: decrement(2) }, require: { stock: { gte: 2 } } });
 
 describe('applyOnce', () => {
+  it('reports one event per call to the tables observers (no second transaction event)', async () => {
+    const events: OutcomeEvent[] = [];
+    const observe = (event: OutcomeEvent) => events.push(event);
+    const { table: plainInventory } = await freshTable(engine, { prefix: 'once_inventory', stream: false });
+    const { table: plainMarkers } = await freshTable(engine, { prefix: 'once_markers', stream: false });
+    const inventory = { ...plainInventory, observers: [observe] };
+    const markers = { ...plainMarkers, observers: [observe] };
+    await engine.client.send(new PutCommand({ TableName: inventory.name, Item: { pk: 'apple', stock: 10 } }));
+    await applyOnce(markers, 'order-9', takeTwo(inventory));
+    await applyOnce(markers, 'order-9', takeTwo(inventory));
+    expect(events.map((event) => [event.op, event.status])).toEqual([
+      ['applyOnce', 'applied'],
+      ['applyOnce', 'duplicate'],
+    ]);
+  });
+
   it('applies the effect and leaves a marker with a TTL; the same event again is a duplicate and changes nothing', async () => {
     const { inventory, markers } = await setup(10);
     const now = Date.UTC(2030, 0, 1);

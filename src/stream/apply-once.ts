@@ -116,15 +116,11 @@ export async function applyOnce(
   const operation = new Operation(markers, 'applyOnce', markerKey, callOptions);
   return operation.run(async (): Promise<ApplyOnceOutcome> => {
     try {
-      const committed = await tx.commit({
-        maxAttempts: options.maxAttempts ?? 5,
-        ...(options.context === undefined ? {} : { context: options.context }),
-      });
-      operation.attempts = committed.attempts;
+      // Committed inside this operation, so observers see one applyOnce event, not a transaction event as well.
+      const committed = await tx.commitWithin(operation, { maxAttempts: options.maxAttempts ?? 5 });
       return { status: 'applied', eventId, token: committed.token, attempts: committed.attempts };
     } catch (error) {
       if (!(error instanceof RacesafeError && error.is('transaction.cancelled'))) throw error;
-      operation.attempts = error.details.attempts;
       const reasons = error.details.reasons;
       if (reasons[0]?.code === 'ConditionalCheckFailed') {
         operation.reason = `event ${eventId} was already applied`;

@@ -19,7 +19,7 @@ import {
   type Version,
 } from '../table.js';
 import { checkChanges } from '../write/changes.js';
-import { checkOptions, Operation } from '../write/operation.js';
+import { checkOptions, Operation, type OperationScope } from '../write/operation.js';
 import { newerThanStored } from '../write/versioned.js';
 import { decodeCancellation, isTransientCancellation } from './cancellation.js';
 
@@ -155,6 +155,26 @@ export class TransactionBuilder {
   /** Sends the transaction, retrying conflicts and throttling with backoff under one ClientRequestToken. */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
     checkOptions(options, ['token', 'maxAttempts', 'backoff'], 'commit');
+    const tables = [...new Set(this.#actions.map((action) => action.table))];
+    const scope = {
+      name: tables.map((table) => table.name).join(','),
+      observers: [...new Set(tables.flatMap((t) => t.observers))],
+    };
+    const callOptions = {
+      ...(options.observe === undefined ? {} : { observe: options.observe }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    };
+    const token = options.token ?? randomUUID();
+    const operation = new Operation(scope, 'transaction', { token }, callOptions);
+    return operation.run(() => this.commitWithin(operation, { ...options, token }));
+  }
+
+  /**
+   * Commits as part of another primitive's operation (as `applyOnce` does): retries are reported to that operation,
+   * and the outcome is left for it to report, so an observer sees one event per call.
+   * @internal
+   */
+  async commitWithin(operation: Operation<OperationScope>, options: CommitOptions = {}): Promise<CommitResult> {
     const maxAttempts = options.maxAttempts ?? 5;
     if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
       throw invalidOption('maxAttempts', 'must be a whole number >= 1');
@@ -162,48 +182,36 @@ export class TransactionBuilder {
     const input = this.build(token);
     const backoff = { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 };
     const targets = this.#actions.map((action) => ({ table: action.table.name, key: action.key }));
-    const tables = [...new Set(this.#actions.map((action) => action.table))];
-    const scope = {
-      name: tables.map((table) => table.name).join(','),
-      observers: [...new Set(tables.flatMap((t) => t.observers))],
-    };
     const client = (this.#actions[0] as Action).table.client;
-    const callOptions = {
-      ...(options.observe === undefined ? {} : { observe: options.observe }),
-      ...(options.context === undefined ? {} : { context: options.context }),
-    };
-    const operation = new Operation(scope, 'transaction', { token }, callOptions);
-    return operation.run(async (): Promise<CommitResult> => {
-      for (let attempt = 1; ; attempt++) {
-        operation.attempts = attempt;
-        try {
-          await client.send(new TransactWriteCommand(input));
-          return { status: 'applied', token, attempts: attempt };
-        } catch (error) {
-          const name = awsErrorName(error);
-          const cancelled = name === 'TransactionCanceledException';
-          const reasons = cancelled ? decodeCancellation(error, targets) : [];
-          const transient =
-            (cancelled && isTransientCancellation(reasons)) ||
-            isThrottling(error) ||
-            name === 'TransactionConflictException' ||
-            name === 'TransactionInProgressException';
-          if (transient && attempt < maxAttempts) {
-            operation.emit('retried', cancelled ? reasons.map((r) => r.code).join(',') : name);
-            await sleep(backoffDelay(attempt - 1, backoff));
-            continue;
-          }
-          if (!cancelled) throw error;
-          const failing = reasons.filter((reason) => reason.code !== 'None');
-          throw new RacesafeError(
-            'transaction.cancelled',
-            `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
-            { reasons, attempts: attempt },
-            error,
-          );
+    for (let attempt = 1; ; attempt++) {
+      operation.attempts = attempt;
+      try {
+        await client.send(new TransactWriteCommand(input));
+        return { status: 'applied', token, attempts: attempt };
+      } catch (error) {
+        const name = awsErrorName(error);
+        const cancelled = name === 'TransactionCanceledException';
+        const reasons = cancelled ? decodeCancellation(error, targets) : [];
+        const transient =
+          (cancelled && isTransientCancellation(reasons)) ||
+          isThrottling(error) ||
+          name === 'TransactionConflictException' ||
+          name === 'TransactionInProgressException';
+        if (transient && attempt < maxAttempts) {
+          operation.emit('retried', cancelled ? reasons.map((r) => r.code).join(',') : name);
+          await sleep(backoffDelay(attempt - 1, backoff));
+          continue;
         }
+        if (!cancelled) throw error;
+        const failing = reasons.filter((reason) => reason.code !== 'None');
+        throw new RacesafeError(
+          'transaction.cancelled',
+          `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
+          { reasons, attempts: attempt },
+          error,
+        );
       }
-    });
+    }
   }
 
   #field(): string {
