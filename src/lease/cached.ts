@@ -16,7 +16,7 @@ export interface CachedOptions extends LeaseOptions {
    * inline and returns the new value: work left running after a Lambda returns is frozen). @default 0 (off)
    */
   readonly staleWhileRevalidate?: number;
-  /** How waiting callers poll while the winner loads. @default { firstDelayMs: 10, capMs: 200, maxWaitMs: 2 x leaseMs } */
+  /** How waiting callers poll while the winner loads. @default { firstDelayMs: 10, capMs: 100, maxWaitMs: 2 x leaseMs } */
   readonly poll?: PollOptions;
   /** Read the cache with a strongly consistent read (twice the read cost; a miss is settled by the lease anyway). @default false */
   readonly consistentRead?: boolean;
@@ -37,7 +37,7 @@ const cachedOptionNames = [
  * Returns the cached value of `key`, or loads it with exactly one `loader` call however many callers miss at once.
  * A hit is one read. On a miss, callers race for the key's lease (one conditional write): the winner calls `loader`
  * and stores the value with a write fenced by its lease; the others poll (first after 5-10 ms, then doubling up to
- * 200 ms) and get the winner's value within about one poll delay of the winner. If the winner crashes, a waiter
+ * 100 ms) and get the winner's value within about one poll delay of the winner. If the winner crashes, a waiter
  * takes over once its lease ends, and the crashed winner's late value is refused.
  *
  * @example

@@ -29,7 +29,7 @@ export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions {
    * message) so duplicates throw `idempotency.storedError` until `ttl` ends. @default 'release'
    */
   readonly onError?: 'release' | 'store';
-  /** How duplicates poll while the first call runs. @default { firstDelayMs: 10, capMs: 200, maxWaitMs: 2 x leaseMs } */
+  /** How duplicates poll while the first call runs. @default { firstDelayMs: 10, capMs: 100, maxWaitMs: 2 x leaseMs } */
   readonly poll?: PollOptions;
 }
 
