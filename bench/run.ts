@@ -1,6 +1,7 @@
 /** @module `npm run bench`: every benchmark on one engine in one run, reported as ratios against same-run baselines. */
 import { startDynamoDB } from '../src/testing/dynamodb-engine.js';
 import { printComparisons } from './harness.js';
+import { benchPipeline, printPipelineBench } from './pipeline.js';
 import { benchPrimitives } from './primitives.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -10,7 +11,12 @@ try {
   console.log(`engine: ${engine.engine} at ${engine.endpoint}`);
   const primitives = await benchPrimitives(engine);
   printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ engine: engine.engine, primitives }, null, 2));
+  // The stream consumers are judged on the state table's stream, which only DynamoDB Local has.
+  const pipeline = engine.capabilities.streams ? await benchPipeline(engine) : undefined;
+  if (pipeline) printPipelineBench(pipeline);
+  else console.log('\nStreams benchmark skipped: it needs DynamoDB Local (table streams)');
+  if (process.argv.includes('--json'))
+    console.log(JSON.stringify({ engine: engine.engine, primitives, pipeline }, null, 2));
 } finally {
   await engine.stop();
 }

@@ -295,7 +295,8 @@ async function waitForActiveStream(kinesis: KinesisClient, streamName: string): 
   }
 }
 
-async function readState(dynamodb: DynamoDBClient, tableName: string): Promise<Map<string, number | undefined>> {
+/** Each key's stored version, read with a consistent scan. */
+export async function readState(dynamodb: DynamoDBClient, tableName: string): Promise<Map<string, number | undefined>> {
   const client = DynamoDBDocumentClient.from(dynamodb);
   const stored = new Map<string, number | undefined>();
   let ExclusiveStartKey: Record<string, unknown> | undefined;

@@ -1,0 +1,282 @@
+/** @module Benchmark: Kinesis -> DynamoDB consumers on one workload with duplicates and redeliveries, measured in one run. */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
+import { createConsumer } from '../examples/pipeline/consumer.js';
+import { parseStateChange, type StateChange } from '../examples/pipeline/state-change.js';
+import { readState } from '../src/lab/pipeline/run.js';
+import { judgePipeline } from '../src/lab/pipeline/verdict.js';
+import { highestVersions, producerInvocations } from '../src/lab/pipeline/workload.js';
+import { meterRequests } from '../src/lab/request-meter.js';
+import { isConditionalCheckFailed } from '../src/retry/backoff.js';
+import { readCommitLog } from '../src/testing/commit-log.js';
+import { type DynamoDBEngine, localClientConfig } from '../src/testing/dynamodb-engine.js';
+import { runKinesisEventSource } from '../src/testing/event-source/kinesis-source.js';
+import { type KinesisEngine, startKinesis } from '../src/testing/kinesis-engine.js';
+import { seededRandom } from '../src/testing/random.js';
+import { createTable, uniqueTableName } from '../src/testing/tables.js';
+
+export interface PipelineBenchOptions {
+  /** Changes produced (producer retries add duplicates on top). @default 20000 */
+  readonly events?: number;
+  /** @default 500 */
+  readonly keys?: number;
+  /** @default 4 */
+  readonly shards?: number;
+  /** @default 1 */
+  readonly seed?: number;
+  /** Called as each variant starts and ends. @default none */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** One consumer's measurement. */
+export interface PipelineBenchRow {
+  readonly variant: string;
+  readonly batchSize: number;
+  /** Published records handled per second, from the first poll until the event source drained. */
+  readonly eventsPerSecond: number;
+  /** DynamoDB attempts sent by the consumer (SDK retries included) per published record. */
+  readonly requestsPerEvent: number;
+  /** Commits of a version lower than one committed before, on the state table's stream. Must be 0. */
+  readonly staleWrites: number;
+  /** Commits of an already committed version (a duplicate reaching downstream readers). */
+  readonly duplicateStreamRecords: number;
+  /** Keys not at their highest produced version. */
+  readonly keysWrong: number;
+  readonly seconds: number;
+  readonly redeliveries: number;
+}
+
+export interface PipelineBenchResult {
+  readonly events: number;
+  readonly records: number;
+  readonly keys: number;
+  readonly shards: number;
+  readonly rows: readonly PipelineBenchRow[];
+}
+
+/** Faults at Lambda's level, identical for every variant (same seed): what production delivers, on top of producer retries. */
+const faults = { duplicateDelivery: 0.05, lostResponse: 0.02, concurrentInvocation: 0.05 } as const;
+const parallelizationFactor = 4;
+
+type Variant = {
+  readonly name: string;
+  readonly batchSize: number;
+  /** Builds the consumer on the variant's own metered client. */
+  readonly consumer: (client: DynamoDBDocumentClient, tableName: string, setup: Setup) => Promise<KinesisStreamHandler>;
+};
+
+interface Setup {
+  readonly engine: DynamoDBEngine;
+  /** The low-level client under the variant's DocumentClient (they share one middleware stack, so one meter). */
+  readonly dynamodb: DynamoDBClient;
+}
+
+/** The story's fix: one conditional PutItem per record (version must grow), one record per invocation. */
+async function storyFix(client: DynamoDBDocumentClient, tableName: string): Promise<KinesisStreamHandler> {
+  const write = conditionalPut(client, tableName);
+  return async (event) => {
+    for (const record of event.Records) await write(decode(record));
+  };
+}
+
+/**
+ * Powertools batch processor (partial batch responses) + Powertools idempotency keyed on the record's payload, so a
+ * duplicate is recognised by its idempotency record; the write itself stays the story's conditional put, since
+ * idempotency alone does not order versions.
+ */
+async function powertools(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  setup: Setup,
+): Promise<KinesisStreamHandler> {
+  const idempotencyTable = uniqueTableName('bench_idempotency');
+  await createTable(setup.engine.dynamodb, { name: idempotencyTable, partitionKey: 'id' });
+  const write = conditionalPut(client, tableName);
+  const config = new IdempotencyConfig({ eventKeyJmesPath: 'kinesis.data' });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: idempotencyTable,
+    awsSdkV3Client: setup.dynamodb,
+  });
+  const recordHandler = makeIdempotent(async (record: KinesisStreamRecord) => write(decode(record)), {
+    persistenceStore,
+    config,
+  });
+  const processor = new BatchProcessor(EventType.KinesisDataStreams);
+  return async (event: KinesisStreamEvent, context: Context) => {
+    config.registerLambdaContext(context);
+    return processPartialResponse(event, recordHandler, processor, { context });
+  };
+}
+
+function conditionalPut(client: DynamoDBDocumentClient, tableName: string) {
+  return async (change: StateChange) => {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...change, updatedAt: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(#key) OR #version < :version',
+          ExpressionAttributeNames: { '#key': 'key', '#version': 'version' },
+          ExpressionAttributeValues: { ':version': change.version },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error; // stale or duplicate: skipped
+    }
+  };
+}
+
+function decode(record: KinesisStreamRecord): StateChange {
+  return parseStateChange(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+}
+
+const silent = () => undefined;
+
+const variants: readonly Variant[] = [
+  { name: '(a) story fix, batch size 1', batchSize: 1, consumer: storyFix },
+  { name: '(b) Powertools batch + idempotency', batchSize: 100, consumer: powertools },
+  {
+    name: '(c) kinesisHandler + putIfNewer',
+    batchSize: 100,
+    consumer: async (client, tableName) => createConsumer({ client, tableName, observe: silent }),
+  },
+  {
+    name: '(c) kinesisHandler + putIfNewer, collapse',
+    batchSize: 100,
+    consumer: async (client, tableName) => createConsumer({ client, tableName, collapse: true, observe: silent }),
+  },
+];
+
+/**
+ * Needs a table stream (DynamoDB Local); starts its own kinesalite. Publishes one workload (each key's versions in order, some producer invocations published twice, later) to a
+ * fresh stream per variant, then times each consumer from its event source's start until it drained, with the same
+ * seeded duplicate deliveries, concurrent invocations and lost responses, `ParallelizationFactor` 4.
+ */
+export async function benchPipeline(
+  engine: DynamoDBEngine,
+  options: PipelineBenchOptions = {},
+): Promise<PipelineBenchResult> {
+  const kinesis = await startKinesis();
+  try {
+    return await benchConsumers(engine, kinesis, options);
+  } finally {
+    await kinesis.stop();
+  }
+}
+
+async function benchConsumers(
+  engine: DynamoDBEngine,
+  kinesis: KinesisEngine,
+  options: PipelineBenchOptions,
+): Promise<PipelineBenchResult> {
+  const events = options.events ?? 20_000;
+  const keys = options.keys ?? 500;
+  const shards = options.shards ?? 4;
+  const seed = options.seed ?? 1;
+  const progress = options.onProgress ?? (() => undefined);
+  const invocations = producerInvocations(seededRandom(seed), { events, keys, chunk: 500, retryRate: 0.1 });
+  const produced = highestVersions(invocations);
+  const records = invocations.flatMap((invocation) => invocation.changes);
+  const rows: PipelineBenchRow[] = [];
+  for (const variant of variants) {
+    const tableName = uniqueTableName('bench_state');
+    const { streamArn } = await createTable(engine.dynamodb, {
+      name: tableName,
+      partitionKey: 'key',
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const streamName = uniqueTableName('bench_events');
+    await publish(kinesis, streamName, shards, records);
+    const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
+    const client = DynamoDBDocumentClient.from(dynamodb);
+    const handler = await variant.consumer(client, tableName, { engine, dynamodb });
+    const meter = meterRequests(client);
+    progress(`${variant.name}: ${records.length} records...`);
+    const started = performance.now();
+    const runner = await runKinesisEventSource({
+      client: kinesis.client,
+      streamName,
+      handler,
+      batchSize: variant.batchSize,
+      parallelizationFactor,
+      maxRetries: 100,
+      faults: { seed, ...faults },
+    });
+    try {
+      await runner.drain();
+    } finally {
+      await runner.stop();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    dynamodb.destroy();
+    const log = await readCommitLog(engine.streams, streamArn as string);
+    const verdict = judgePipeline(produced, await readState(engine.dynamodb, tableName), log);
+    const row: PipelineBenchRow = {
+      variant: variant.name,
+      batchSize: variant.batchSize,
+      eventsPerSecond: records.length / seconds,
+      requestsPerEvent: meter.attempts / records.length,
+      staleWrites: verdict.regressions,
+      duplicateStreamRecords: verdict.duplicateStreamRecords,
+      keysWrong: verdict.keysWrong,
+      seconds,
+      redeliveries: runner.stats().redeliveries,
+    };
+    progress(
+      `${variant.name}: ${row.eventsPerSecond.toFixed(0)} events/s, ${row.requestsPerEvent.toFixed(2)} requests/event`,
+    );
+    rows.push(row);
+  }
+  return { events, records: records.length, keys, shards, rows };
+}
+
+async function publish(kinesis: KinesisEngine, streamName: string, shards: number, records: readonly StateChange[]) {
+  await kinesis.client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
+  while (
+    (await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary
+      ?.StreamStatus !== 'ACTIVE'
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (let start = 0; start < records.length; start += 500) {
+    await kinesis.client.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: records
+          .slice(start, start + 500)
+          .map((change) => ({ PartitionKey: change.key, Data: Buffer.from(JSON.stringify(change)) })),
+      }),
+    );
+  }
+}
+
+/** Prints the rows and the ratios of (c) against (a) and (b). */
+export function printPipelineBench(result: PipelineBenchResult): void {
+  console.log(
+    `\nStreams: ${result.events} events (${result.records} records with producer retries), ${result.keys} keys, ${result.shards} shards, ParallelizationFactor ${parallelizationFactor}, duplicate deliveries / concurrent invocations / lost responses injected`,
+  );
+  console.table(
+    result.rows.map((row) => ({
+      variant: row.variant,
+      'events/s': row.eventsPerSecond.toFixed(0),
+      'DynamoDB requests/event': row.requestsPerEvent.toFixed(2),
+      'stale writes': row.staleWrites,
+      'duplicate stream records': row.duplicateStreamRecords,
+      'keys wrong': row.keysWrong,
+      redeliveries: row.redeliveries,
+      seconds: row.seconds.toFixed(1),
+    })),
+  );
+  const [a, b, ...c] = result.rows;
+  if (a === undefined || b === undefined) return;
+  for (const row of c) {
+    console.log(
+      `${row.variant}: ${(row.eventsPerSecond / a.eventsPerSecond).toFixed(1)}x (a) [target >= 5], ${(row.eventsPerSecond / b.eventsPerSecond).toFixed(1)}x (b) [target >= 2], ${row.requestsPerEvent.toFixed(2)} requests/event [target <= 1]`,
+    );
+  }
+}
