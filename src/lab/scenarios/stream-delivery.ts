@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { kinesisHandler } from '../../stream/sources/kinesis.js';
 import { readCommitLog } from '../../testing/commit-log.js';
 import { kinesisEventRecord } from '../../testing/event-source/lambda-events.js';
 import { isSimulatedCrash } from '../../testing/faults.js';
@@ -61,14 +62,26 @@ export async function runStreamDelivery(context: RunContext, plan: DeliveryPlan)
         if (context.random() < plan.redeliveries) invocations.push(batch);
       }
     }
+    // The safe consumer is the library's own shape: kinesisHandler (per-key lanes) writing with putIfNewer.
+    const safeHandler = kinesisHandler<StateEvent>({
+      key: (event) => event.key,
+      handle: (event, record) =>
+        putIfNewer(
+          table,
+          { pk: event.key, version: event.version, temperature: event.temperature },
+          record.callOptions,
+        ),
+    });
     const consume = async (batch: readonly KinesisStreamRecord[]) => {
+      if (context.variant === 'safe') {
+        const response = await safeHandler({ Records: [...batch] });
+        if (response.batchItemFailures.length > 0)
+          throw new Error(`batch failures: ${JSON.stringify(response.batchItemFailures)}`);
+        return;
+      }
       for (const record of batch) {
         const event = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as StateEvent;
         const item = { pk: event.key, version: event.version, temperature: event.temperature };
-        if (context.variant === 'safe') {
-          await putIfNewer(table, item, { context: { eventId: record.eventID, version: event.version } });
-          continue;
-        }
         // The story's consumer: get, compare, put. Correct in every single-threaded test.
         const { Item } = await context.client.send(
           new GetCommand({ TableName: name, Key: { pk: event.key }, ConsistentRead: true }),
