@@ -3,12 +3,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
 import { createConsumer } from '../examples/pipeline/consumer.js';
 import { parseStateChange, type StateChange } from '../examples/pipeline/state-change.js';
-import { readState } from '../src/lab/pipeline/run.js';
+import { readState, waitForActiveStream } from '../src/lab/pipeline/run.js';
 import { judgePipeline } from '../src/lab/pipeline/verdict.js';
 import { highestVersions, producerInvocations } from '../src/lab/pipeline/workload.js';
 import { meterRequests } from '../src/lab/request-meter.js';
@@ -237,12 +237,7 @@ async function benchConsumers(
 
 async function publish(kinesis: KinesisEngine, streamName: string, shards: number, records: readonly StateChange[]) {
   await kinesis.client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
-  while (
-    (await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary
-      ?.StreamStatus !== 'ACTIVE'
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitForActiveStream(kinesis.client, streamName);
   for (let start = 0; start < records.length; start += 500) {
     await kinesis.client.send(
       new PutRecordsCommand({

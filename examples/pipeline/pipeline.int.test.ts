@@ -1,7 +1,7 @@
 /** @module End-to-end: the pipeline's Lambdas on kinesalite and DynamoDB Local, under crashes and redeliveries. */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { kinesisHandler } from 'racesafe/stream';
 import {
@@ -17,7 +17,7 @@ import {
 } from 'racesafe/testing';
 import { afterAll, beforeAll, describe, expect, onTestFinished } from 'vitest';
 import type { OutcomeEvent } from '../../src/index.js';
-import { runPipeline } from '../../src/lab/pipeline/run.js';
+import { runPipeline, waitForActiveStream } from '../../src/lab/pipeline/run.js';
 import { itWhen, useEngine } from '../../test/engine.js';
 import { createConsumer } from './consumer.js';
 import { parseStateChange, type StateChange } from './state-change.js';
@@ -93,12 +93,7 @@ describe('redelivery from the lowest failed sequence number', () => {
     });
     const streamName = uniqueTableName('pipeline_replay');
     await kinesis.client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-    while (
-      (await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary
-        ?.StreamStatus !== 'ACTIVE'
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForActiveStream(kinesis.client, streamName);
     await kinesis.client.send(
       new PutRecordsCommand({
         StreamName: streamName,

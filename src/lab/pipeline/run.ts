@@ -287,7 +287,8 @@ function injectCrashes(client: DynamoDBDocumentClient, probability: number, seed
   return injected;
 }
 
-async function waitForActiveStream(kinesis: KinesisClient, streamName: string): Promise<void> {
+/** Waits until a new Kinesis stream is ACTIVE (kinesalite, like Kinesis, creates it asynchronously). */
+export async function waitForActiveStream(kinesis: KinesisClient, streamName: string): Promise<void> {
   for (;;) {
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
     if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
