@@ -1,6 +1,7 @@
 /** @module `npm run bench`: every benchmark on one engine in one run, reported as ratios against same-run baselines. */
 import { startDynamoDB } from '../src/testing/dynamodb-engine.js';
 import { printComparisons } from './harness.js';
+import { benchLeases, printLeases } from './leases.js';
 import { benchPipeline, printPipelineBench } from './pipeline.js';
 import { benchPrimitives } from './primitives.js';
 
@@ -15,8 +16,10 @@ try {
   const pipeline = engine.capabilities.streams ? await benchPipeline(engine) : undefined;
   if (pipeline) printPipelineBench(pipeline);
   else console.log('\nStreams benchmark skipped: it needs DynamoDB Local (table streams)');
+  const leases = await benchLeases(engine);
+  printLeases(leases);
   if (process.argv.includes('--json'))
-    console.log(JSON.stringify({ engine: engine.engine, primitives, pipeline }, null, 2));
+    console.log(JSON.stringify({ engine: engine.engine, primitives, pipeline, leases }, null, 2));
 } finally {
   await engine.stop();
 }
