@@ -8,6 +8,7 @@ import { type Changes, increment, remove, renderChanges, updateExpression } from
 import { isConditionalCheckFailed } from '../retry/backoff.js';
 import { checkItemSize, type Item, keyAttributes, keyOf, type Table } from '../table.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure } from '../write/operation.js';
+import { conditionalUpdateInput } from '../write/update-input.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   hasValidResult,
@@ -217,18 +218,8 @@ function conditionalUpdate(
   returnValues: 'ALL_NEW' | 'NONE',
 ): UpdateCommandInput {
   const placeholders = new Placeholders();
-  const UpdateExpression = updateExpression(renderChanges(changes, placeholders));
-  const ConditionExpression = condition(placeholders);
-  return {
-    TableName: table.name,
-    Key: key,
-    UpdateExpression,
-    ConditionExpression,
-    ...placeholders.attributes(),
-    ...(returnValues === 'ALL_NEW' ? { ReturnValues: returnValues } : {}),
-    // The stored record comes back with the failure, so busy / completed / lost need no second read.
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  };
+  const update = updateExpression(renderChanges(changes, placeholders));
+  return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, returnValues);
 }
 
 /**
