@@ -14,7 +14,7 @@ import { highestVersions, producerInvocations } from '../src/lab/pipeline/worklo
 import { meterRequests } from '../src/lab/request-meter.js';
 import { isConditionalCheckFailed } from '../src/retry/backoff.js';
 import { readCommitLog } from '../src/testing/commit-log.js';
-import { type DynamoDBEngine, localClientConfig } from '../src/testing/dynamodb-engine.js';
+import { type DynamoDBEngine, localClientConfig, startDynamoDB } from '../src/testing/dynamodb-engine.js';
 import { runKinesisEventSource } from '../src/testing/event-source/kinesis-source.js';
 import { type KinesisEngine, startKinesis } from '../src/testing/kinesis-engine.js';
 import { seededRandom } from '../src/testing/random.js';
@@ -153,27 +153,16 @@ const variants: readonly Variant[] = [
 ];
 
 /**
- * Needs a table stream (DynamoDB Local); starts its own kinesalite. Publishes one workload (each key's versions in order, some producer invocations published twice, later) to a
- * fresh stream per variant, then times each consumer from its event source's start until it drained, with the same
+ * Starts a fresh DynamoDB Local and kinesalite per variant (Java required), publishes one workload (each key's versions
+ * in order, some producer invocations published twice, later) to a fresh stream, then times each consumer from its event source's start until it drained, with the same
  * seeded duplicate deliveries, concurrent invocations and lost responses, `ParallelizationFactor` 4.
  */
 export async function benchPipeline(
   engine: DynamoDBEngine,
   options: PipelineBenchOptions = {},
 ): Promise<PipelineBenchResult> {
-  const kinesis = await startKinesis();
-  try {
-    return await benchConsumers(engine, kinesis, options);
-  } finally {
-    await kinesis.stop();
-  }
-}
-
-async function benchConsumers(
-  engine: DynamoDBEngine,
-  kinesis: KinesisEngine,
-  options: PipelineBenchOptions,
-): Promise<PipelineBenchResult> {
+  // `npm run bench`'s engine says which engine to measure on; each variant then gets a fresh one of that kind.
+  if (engine.engine !== 'dynamodb-local') throw new Error('the streams benchmark needs DynamoDB Local (table streams)');
   const events = options.events ?? 20_000;
   const keys = options.keys ?? 500;
   const shards = options.shards ?? 4;
@@ -184,55 +173,80 @@ async function benchConsumers(
   const records = invocations.flatMap((invocation) => invocation.changes);
   const rows: PipelineBenchRow[] = [];
   for (const variant of variants) {
-    const tableName = uniqueTableName('bench_state');
-    const { streamArn } = await createTable(engine.dynamodb, {
-      name: tableName,
-      partitionKey: 'key',
-      stream: 'NEW_AND_OLD_IMAGES',
-    });
-    const streamName = uniqueTableName('bench_events');
-    await publish(kinesis, streamName, shards, records);
-    const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
-    const client = DynamoDBDocumentClient.from(dynamodb);
-    const handler = await variant.consumer(client, tableName, { engine, dynamodb });
-    const meter = meterRequests(client);
-    progress(`${variant.name}: ${records.length} records...`);
-    const started = performance.now();
-    const runner = await runKinesisEventSource({
-      client: kinesis.client,
-      streamName,
-      handler,
-      batchSize: variant.batchSize,
-      parallelizationFactor,
-      maxRetries: 100,
-      faults: { seed, ...faults },
-    });
+    // Fresh engines per variant: DynamoDB Local slows down as earlier variants' tables and streams pile up, which
+    // would penalise whichever variant runs last.
+    const fresh = await startDynamoDB({ engine: 'dynamodb-local' });
+    const kinesis = await startKinesis();
     try {
-      await runner.drain();
+      rows.push(await measure(variant, fresh, kinesis, { records, produced, shards, seed, progress }));
     } finally {
-      await runner.stop();
+      await kinesis.stop();
+      await fresh.stop();
     }
-    const seconds = (performance.now() - started) / 1000;
-    dynamodb.destroy();
-    const log = await readCommitLog(engine.streams, streamArn as string);
-    const verdict = judgePipeline(produced, await readState(engine.dynamodb, tableName), log);
-    const row: PipelineBenchRow = {
-      variant: variant.name,
-      batchSize: variant.batchSize,
-      eventsPerSecond: records.length / seconds,
-      requestsPerEvent: meter.attempts / records.length,
-      staleWrites: verdict.regressions,
-      duplicateStreamRecords: verdict.duplicateStreamRecords,
-      keysWrong: verdict.keysWrong,
-      seconds,
-      redeliveries: runner.stats().redeliveries,
-    };
-    progress(
-      `${variant.name}: ${row.eventsPerSecond.toFixed(0)} events/s, ${row.requestsPerEvent.toFixed(2)} requests/event`,
-    );
-    rows.push(row);
   }
   return { events, records: records.length, keys, shards, rows };
+}
+
+async function measure(
+  variant: Variant,
+  engine: DynamoDBEngine,
+  kinesis: KinesisEngine,
+  workload: {
+    readonly records: readonly StateChange[];
+    readonly produced: ReadonlyMap<string, number>;
+    readonly shards: number;
+    readonly seed: number;
+    readonly progress: (line: string) => void;
+  },
+): Promise<PipelineBenchRow> {
+  const { records, produced, shards, seed, progress } = workload;
+  const tableName = uniqueTableName('bench_state');
+  const { streamArn } = await createTable(engine.dynamodb, {
+    name: tableName,
+    partitionKey: 'key',
+    stream: 'NEW_AND_OLD_IMAGES',
+  });
+  const streamName = uniqueTableName('bench_events');
+  await publish(kinesis, streamName, shards, records);
+  const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
+  const client = DynamoDBDocumentClient.from(dynamodb);
+  const handler = await variant.consumer(client, tableName, { engine, dynamodb });
+  const meter = meterRequests(client);
+  progress(`${variant.name}: ${records.length} records...`);
+  const started = performance.now();
+  const runner = await runKinesisEventSource({
+    client: kinesis.client,
+    streamName,
+    handler,
+    batchSize: variant.batchSize,
+    parallelizationFactor,
+    maxRetries: 100,
+    faults: { seed, ...faults },
+  });
+  try {
+    await runner.drain();
+  } finally {
+    await runner.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  dynamodb.destroy();
+  const log = await readCommitLog(engine.streams, streamArn as string);
+  const verdict = judgePipeline(produced, await readState(engine.dynamodb, tableName), log);
+  const row: PipelineBenchRow = {
+    variant: variant.name,
+    batchSize: variant.batchSize,
+    eventsPerSecond: records.length / seconds,
+    requestsPerEvent: meter.attempts / records.length,
+    staleWrites: verdict.regressions,
+    duplicateStreamRecords: verdict.duplicateStreamRecords,
+    keysWrong: verdict.keysWrong,
+    seconds,
+    redeliveries: runner.stats().redeliveries,
+  };
+  progress(
+    `${variant.name}: ${row.eventsPerSecond.toFixed(0)} events/s, ${row.requestsPerEvent.toFixed(2)} requests/event`,
+  );
+  return row;
 }
 
 async function publish(kinesis: KinesisEngine, streamName: string, shards: number, records: readonly StateChange[]) {
