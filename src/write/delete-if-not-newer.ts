@@ -1,5 +1,4 @@
 /** @module deleteIfNotNewer: a version-checked delete that, by default, leaves a tombstone so late events cannot resurrect the item. */
-import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DeleteCommandInput, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidOption } from '../errors.js';
 import { and, attributeNotExists, compare, or } from '../expression/condition.js';
@@ -7,6 +6,7 @@ import { Placeholders } from '../expression/placeholders.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { type CallOptions, checkOptions, Operation, visible } from './operation.js';
 import type { DeleteOutcome } from './outcome.js';
+import { newWriteToken } from './recent-tokens.js';
 import { versionedWrite } from './versioned.js';
 
 export interface DeleteIfNotNewerOptions extends CallOptions {
@@ -107,7 +107,7 @@ export async function deleteIfNotNewer<T extends object = Item>(
   }
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
-  const token = randomUUID();
+  const token = newWriteToken();
   const request = buildDeleteIfNotNewer(table, itemKey, version, token, options);
   const operation = new Operation(table, 'deleteIfNotNewer', itemKey, options);
   const outcome = await versionedWrite<Item>(

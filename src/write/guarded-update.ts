@@ -1,5 +1,4 @@
 /** @module guardedUpdate: one atomic conditional update, e.g. decrement stock only while enough is left. */
-import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
 import { and, attributeExists, attributeNotExists, type Condition } from '../expression/condition.js';
@@ -11,7 +10,7 @@ import { type Item, keyOf, recentTokensAttribute, type Table, withoutBookkeeping
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
 import type { GuardedOutcome } from './outcome.js';
-import { holdsToken, recentTokenCount } from './recent-tokens.js';
+import { holdsToken, newWriteToken, recentTokenCount } from './recent-tokens.js';
 import { conditionalUpdateInput } from './update-input.js';
 
 export interface GuardedUpdateInput {
@@ -105,7 +104,7 @@ export async function guardedUpdate<T extends object = Item>(
   checkOptions(input, ['changes', 'require'], 'guardedUpdate input');
   checkChanges(table, input.changes, 'changes', { allowVersion: true });
   const parts = guardParts(input.require ?? {}, 'require');
-  const token = randomUUID();
+  const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);
   const operation = new Operation(table, 'guardedUpdate', itemKey, options);
   return operation.run(async (): Promise<GuardedOutcome<T>> => {

@@ -1,5 +1,4 @@
 /** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
-import { randomUUID } from 'node:crypto';
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { Placeholders } from '../expression/placeholders.js';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../table.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
+import { newWriteToken } from './recent-tokens.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
@@ -59,7 +59,7 @@ export async function putIfNewer<T extends object>(
   checkFiniteNumbers(record, 'item');
   checkItemSize(record, 'item');
   const operation = new Operation(table, 'putIfNewer', key, options);
-  const token = randomUUID();
+  const token = newWriteToken();
   const input = buildPutIfNewer(table, record, token);
   const version = record[table.versionAttribute] as Version;
   return versionedWrite(

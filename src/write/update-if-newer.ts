@@ -1,5 +1,4 @@
 /** @module updateIfNewer: apply changes only if this version is newer than the stored one, in one request. */
-import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
@@ -7,6 +6,7 @@ import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookke
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
+import { newWriteToken } from './recent-tokens.js';
 import { conditionalUpdateInput } from './update-input.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
@@ -56,7 +56,7 @@ export async function updateIfNewer<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
   checkChanges(table, changes, 'changes');
-  const token = randomUUID();
+  const token = newWriteToken();
   const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
   const operation = new Operation(table, 'updateIfNewer', itemKey, options);
   return versionedWrite(

@@ -1,5 +1,4 @@
 /** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
-import { randomUUID } from 'node:crypto';
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
@@ -23,7 +22,7 @@ import {
   storedAfterConditionFailure,
   visible,
 } from './operation.js';
-import { holdsToken, recentTokenCount } from './recent-tokens.js';
+import { holdsToken, newWriteToken, recentTokenCount } from './recent-tokens.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -104,7 +103,7 @@ export async function updateWithLock<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   const backoff = { baseMs: options.backoff?.baseMs ?? 10, capMs: options.backoff?.capMs ?? 500 };
   const random = options.random ?? Math.random;
-  const token = randomUUID();
+  const token = newWriteToken();
   const operation = new Operation(table, 'updateWithLock', itemKey, options);
   return operation.run(async (): Promise<LockOutcome<T>> => {
     let stored = await readConsistently(operation, itemKey);
