@@ -7,17 +7,23 @@ import { benchPrimitives } from './primitives.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `npm run bench -- --only primitives,leases` runs a subset; `--json` prints every number.
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
+const wanted = (name: 'primitives' | 'pipeline' | 'leases') => only === undefined || only.has(name);
+
 const engine = await startDynamoDB({ engine: 'auto' });
 try {
   console.log(`engine: ${engine.engine} at ${engine.endpoint}`);
-  const primitives = await benchPrimitives(engine);
-  printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);
+  const primitives = wanted('primitives') ? await benchPrimitives(engine) : undefined;
+  if (primitives)
+    printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);
   // The stream consumers are judged on the state table's stream, which only DynamoDB Local has.
-  const pipeline = engine.capabilities.streams ? await benchPipeline(engine) : undefined;
+  const pipeline = wanted('pipeline') && engine.capabilities.streams ? await benchPipeline(engine) : undefined;
   if (pipeline) printPipelineBench(pipeline);
-  else console.log('\nStreams benchmark skipped: it needs DynamoDB Local (table streams)');
-  const leases = await benchLeases(engine);
-  printLeases(leases);
+  else if (wanted('pipeline')) console.log('\nStreams benchmark skipped: it needs DynamoDB Local (table streams)');
+  const leases = wanted('leases') ? await benchLeases(engine) : undefined;
+  if (leases) printLeases(leases);
   if (process.argv.includes('--json'))
     console.log(JSON.stringify({ engine: engine.engine, primitives, pipeline, leases }, null, 2));
 } finally {
