@@ -87,8 +87,8 @@ export function printComparisons(title: string, rows: readonly Comparison[]): vo
       [row.candidate]: `${row.candidateOpsPerSecond.toFixed(0)} ops/s`,
       baseline: `${row.baseline}: ${row.baselineOpsPerSecond.toFixed(0)} ops/s`,
       ratio: row.ratio.toFixed(3),
-      target: `>= ${row.target}`,
-      met: row.ratio >= row.target ? 'yes' : 'NO',
+      target: row.target > 0 ? `>= ${row.target}` : 'info',
+      met: row.target > 0 ? (row.ratio >= row.target ? 'yes' : 'NO') : '-',
     })),
   );
 }

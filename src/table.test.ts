@@ -80,8 +80,11 @@ describe('item rules', () => {
   });
 
   it('strips bookkeeping attributes', () => {
-    expect(withoutBookkeeping(table, { pk: 'a', _rsToken: 't', _rsDeleted: true, _rsTokenRecent: [], x: 1 })).toEqual({
+    expect(
+      withoutBookkeeping(table, { pk: 'a', _rsToken0: 't', _rsToken7: '-', _rsDeleted: true, _rsTokenizer: 1, x: 1 }),
+    ).toEqual({
       pk: 'a',
+      _rsTokenizer: 1,
       x: 1,
     });
   });

@@ -20,7 +20,10 @@ export interface TableOptions {
   readonly sortKey?: string;
   /** Where each item keeps its version. @default 'version' */
   readonly versionAttribute?: string;
-  /** Where each write leaves its write token, to recognise its own earlier attempt after a lost response. @default '_rsToken' */
+  /**
+   * Prefix of the attributes where each item keeps the tokens of its last 16 writes (`_rsToken0` is the newest), so a
+   * write recognises its own earlier attempt after a lost response. @default '_rsToken'
+   */
   readonly writeTokenAttribute?: string;
   /** Marks a tombstone left by `deleteIfNotNewer`. @default '_rsDeleted' */
   readonly tombstoneAttribute?: string;
@@ -216,18 +219,14 @@ export function isTombstone(table: Table, item: Item | undefined): boolean {
   return item !== undefined && item[table.tombstoneAttribute] === true;
 }
 
-/** The item without racesafe's bookkeeping attributes (write tokens, tombstone mark). */
+/** The item without racesafe's bookkeeping attributes (the write-token register, the tombstone mark). */
 export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
-  const {
-    [table.writeTokenAttribute]: _token,
-    [table.tombstoneAttribute]: _tombstone,
-    [recentTokensAttribute(table)]: _recent,
-    ...rest
-  } = item;
-  return rest as T;
+  return Object.fromEntries(
+    Object.entries(item).filter(([name]) => name !== table.tombstoneAttribute && !isTokenAttribute(table, name)),
+  ) as T;
 }
 
-/** Where `updateWithLock` keeps the tokens of its last few writes. */
-export function recentTokensAttribute(table: Table): string {
-  return `${table.writeTokenAttribute}Recent`;
+/** Whether an attribute is one of the write-token register's (`<writeTokenAttribute><slot>`). */
+export function isTokenAttribute(table: Table, name: string): boolean {
+  return name.startsWith(table.writeTokenAttribute) && /^\d+$/.test(name.slice(table.writeTokenAttribute.length));
 }

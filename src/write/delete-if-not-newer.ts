@@ -6,7 +6,7 @@ import { Placeholders } from '../expression/placeholders.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { type CallOptions, checkOptions, Operation, visible } from './operation.js';
 import type { DeleteOutcome } from './outcome.js';
-import { newWriteToken } from './recent-tokens.js';
+import { newWriteToken, shiftedTokens } from './recent-tokens.js';
 import { versionedWrite } from './versioned.js';
 
 export interface DeleteIfNotNewerOptions extends CallOptions {
@@ -63,7 +63,7 @@ export function buildDeleteIfNotNewer(
         ...key,
         [table.versionAttribute]: version,
         [table.tombstoneAttribute]: true,
-        [table.writeTokenAttribute]: token,
+        ...shiftedTokens(table, undefined, token),
         ...(ttl === undefined ? {} : { [ttl.attribute]: Math.floor(now / 1000) + ttl.seconds }),
       },
       ConditionExpression,

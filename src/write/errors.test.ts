@@ -71,7 +71,7 @@ describe('error mapping at the client boundary', () => {
 
   it('unmarshalls the ALL_OLD item of a condition failure (lib-dynamodb leaves it in wire format)', async () => {
     const failure = Object.assign(awsError('ConditionalCheckFailedException'), {
-      Item: { pk: { S: 'a' }, version: { N: '9' }, _rsToken: { S: 'other' } },
+      Item: { pk: { S: 'a' }, version: { N: '9' }, _rsToken0: { S: 'other' } },
     });
     const { client } = scriptedClient([
       () => {

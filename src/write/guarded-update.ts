@@ -6,11 +6,11 @@ import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardPart
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
-import { type Item, keyOf, recentTokensAttribute, type Table, withoutBookkeeping } from '../table.js';
+import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
 import type { GuardedOutcome } from './outcome.js';
-import { holdsToken, newWriteToken, recentTokenCount } from './recent-tokens.js';
+import { holdsToken, newWriteToken, notOurEarlierAttempt, shiftTokenClauses } from './recent-tokens.js';
 import { conditionalUpdateInput } from './update-input.js';
 
 export interface GuardedUpdateInput {
@@ -30,45 +30,19 @@ export function buildGuardedUpdate(
 ): UpdateCommandInput {
   const placeholders = new Placeholders();
   const clauses = renderChanges(changes, placeholders);
-  const recent = placeholders.name(recentTokensAttribute(table));
-  const mine = placeholders.value(token);
-  clauses.set.push(
-    `${recent} = list_append(if_not_exists(${recent}, ${placeholders.value([])}), ${placeholders.value([token])})`,
-  );
+  clauses.set.push(...shiftTokenClauses(table, placeholders, token));
   const update = updateExpression(clauses);
-  // An SDK retry of an update that already landed finds its token among the recent ones and fails instead of
-  // applying twice, even when other writers updated the item in between.
-  const notOurEarlierAttempt: Condition = () => `NOT contains(${recent}, ${mine})`;
   const guard = guardCondition(parts);
+  // An SDK retry of an update that already landed finds its token among the item's recent ones and fails instead of
+  // applying twice, even when other writers updated the item in between.
   const condition = and(
     attributeExists(table.partitionKey),
     attributeNotExists(table.tombstoneAttribute),
     ...(guard ? [guard] : []),
-    notOurEarlierAttempt,
+    notOurEarlierAttempt(table, token),
   );
   return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, 'ALL_NEW');
 }
-
-/**
- * Trims the recent-token list of an item back to its newest {@link recentTokenCount} entries (pure). Conditioned on
- * the oldest entry, so that two concurrent trims cannot remove more than intended; appends only ever add at the end.
- */
-export function buildTrimRecentTokens(
-  table: Table,
-  key: Item,
-  recent: readonly unknown[],
-): UpdateCommandInput | undefined {
-  const excess = recent.length - recentTokenCount;
-  if (recent.length <= trimAbove || excess <= 0) return undefined;
-  const placeholders = new Placeholders();
-  const list = placeholders.name(recentTokensAttribute(table));
-  const UpdateExpression = `REMOVE ${Array.from({ length: excess }, (_, i) => `${list}[${i}]`).join(', ')}`;
-  const ConditionExpression = `${list}[0] = ${placeholders.value(recent[0])}`;
-  return { TableName: table.name, Key: key, UpdateExpression, ConditionExpression, ...placeholders.attributes() };
-}
-
-/** The recent-token list is trimmed once it grows past this length: one extra request per ~16 guarded updates. */
-export const trimAbove = recentTokenCount * 2;
 
 /**
  * Applies `changes` in one atomic request only while `require` holds; never reads first, never loops on a failed
@@ -76,7 +50,7 @@ export const trimAbove = recentTokenCount * 2;
  * exactly 10 `applied` and 2 `rejected`, and the stock never goes below 0.
  *
  * A lost response that the SDK retries is recognised by its write token and reported `applied` once, even when other
- * writers updated the item in between: the item keeps the tokens of its last 16 to 32 guarded updates.
+ * writers updated the item in between: the item keeps the tokens of its last 16 writes.
  *
  * @example
  * ```ts
@@ -110,9 +84,7 @@ export async function guardedUpdate<T extends object = Item>(
   return operation.run(async (): Promise<GuardedOutcome<T>> => {
     try {
       const result = await operation.send(() => table.client.send(new UpdateCommand(request)));
-      const stored = result.Attributes ?? {};
-      await trimRecentTokens(operation, stored);
-      return { status: 'applied', item: withoutBookkeeping(table, stored) as T };
+      return { status: 'applied', item: withoutBookkeeping(table, result.Attributes ?? {}) as T };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const stored = visible(table, await storedAfterConditionFailure(operation, error));
@@ -129,17 +101,4 @@ export async function guardedUpdate<T extends object = Item>(
       return { status: 'rejected', current, reason, failed };
     }
   });
-}
-
-/** Best effort: a failed trim only leaves the list a little longer until the next one. */
-async function trimRecentTokens(operation: Operation<Table>, stored: Item): Promise<void> {
-  const { table, key } = operation;
-  const recent = stored[recentTokensAttribute(table)];
-  const trim = Array.isArray(recent) ? buildTrimRecentTokens(table, key, recent) : undefined;
-  if (!trim) return;
-  try {
-    await operation.send(() => table.client.send(new UpdateCommand(trim)));
-  } catch (error) {
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
 }

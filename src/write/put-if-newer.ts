@@ -9,10 +9,11 @@ import {
   keyOf,
   type Table,
   type Version,
+  withoutBookkeeping,
 } from '../table.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { newWriteToken } from './recent-tokens.js';
+import { newWriteToken, shiftedTokens } from './recent-tokens.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
@@ -20,11 +21,11 @@ export function buildPutIfNewer(table: Table, item: Item, token: string): PutCom
   const version = item[table.versionAttribute] as Version;
   const placeholders = new Placeholders();
   const condition = newerThanStored(table, version)(placeholders);
-  // The whole item is replaced, so a newer put also clears a tombstone and any older bookkeeping.
-  const { [table.tombstoneAttribute]: _tombstone, ...stored } = item;
+  // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
+  const stored = item;
   return {
     TableName: table.name,
-    Item: { ...stored, [table.writeTokenAttribute]: token },
+    Item: { ...withoutBookkeeping(table, stored), ...shiftedTokens(table, undefined, token) },
     ConditionExpression: condition,
     ...placeholders.attributes(),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -41,7 +41,7 @@ describe('updateIfNewer', () => {
       [{}, 'changes'],
       [{ pk: 'b' }, 'changes.pk'],
       [{ version: 9 }, 'changes.version'],
-      [{ _rsToken: 'x' }, 'changes._rsToken'],
+      [{ _rsToken0: 'x' }, 'changes._rsToken0'],
       [{ a: undefined }, 'changes.a'],
       [{ a: Number.POSITIVE_INFINITY }, 'changes.a'],
     ];

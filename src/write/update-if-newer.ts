@@ -6,7 +6,7 @@ import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookke
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { newWriteToken } from './recent-tokens.js';
+import { newWriteToken, shiftTokenClauses } from './recent-tokens.js';
 import { conditionalUpdateInput } from './update-input.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
@@ -22,7 +22,7 @@ export function buildUpdateIfNewer(
   const clauses = renderChanges(changes, placeholders);
   clauses.set.push(
     `${placeholders.name(table.versionAttribute)} = ${placeholders.value(version)}`,
-    `${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`,
+    ...shiftTokenClauses(table, placeholders, token),
   );
   // A newer update of a deleted item brings it back: the tombstone mark must go.
   clauses.remove.push(placeholders.name(table.tombstoneAttribute));

@@ -10,7 +10,6 @@ import {
   type Item,
   keyAttributes,
   keyOf,
-  recentTokensAttribute,
   type Table,
   withoutBookkeeping,
 } from '../table.js';
@@ -22,7 +21,7 @@ import {
   storedAfterConditionFailure,
   visible,
 } from './operation.js';
-import { holdsToken, newWriteToken, recentTokenCount } from './recent-tokens.js';
+import { holdsToken, newWriteToken, shiftedTokens } from './recent-tokens.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -48,7 +47,6 @@ export type LockOutcome<T extends object = Item> =
 export function buildLockedPut(table: Table, next: Item, stored: Item | undefined, token: string): PutCommandInput {
   const placeholders = new Placeholders();
   const storedVersion = stored?.[table.versionAttribute];
-  const recent = stored?.[recentTokensAttribute(table)];
   const condition =
     stored === undefined
       ? attributeNotExists(table.partitionKey)
@@ -61,8 +59,8 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
     Item: {
       ...next,
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
-      [table.writeTokenAttribute]: token,
-      [recentTokensAttribute(table)]: [...(Array.isArray(recent) ? recent.slice(-(recentTokenCount - 1)) : []), token],
+      // The put replaces the version it checked, so shifting the register here keeps its history exact.
+      ...shiftedTokens(table, stored, token),
     },
     ConditionExpression,
     ...placeholders.attributes(),

@@ -5,6 +5,7 @@ import { isConditionalCheckFailed } from '../retry/backoff.js';
 import { compareVersions, type Item, isTombstone, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { type Operation, storedAfterConditionFailure } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
+import { holdsToken } from './recent-tokens.js';
 
 /**
  * Write only when nothing is stored or the stored version is older: `attribute_not_exists(pk) OR version < :v`.
@@ -33,7 +34,7 @@ export function classifyVersioned(
   tombstoneWrite = false,
 ): VersionVerdict {
   if (current === undefined) return { status: 'again' };
-  if (current[table.writeTokenAttribute] === token) {
+  if (holdsToken(table, current, token)) {
     return {
       status: 'applied',
       current,
