@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
 import { createConsumer } from '../examples/pipeline/consumer.js';
 import { parseStateChange, type StateChange } from '../examples/pipeline/state-change.js';
-import { readState, waitForActiveStream } from '../src/lab/pipeline/run.js';
+import { readState } from '../src/lab/pipeline/run.js';
 import { judgePipeline } from '../src/lab/pipeline/verdict.js';
 import { highestVersions, producerInvocations } from '../src/lab/pipeline/workload.js';
 import { meterRequests } from '../src/lab/request-meter.js';
@@ -16,7 +16,7 @@ import { isConditionalCheckFailed } from '../src/retry/backoff.js';
 import { readCommitLog } from '../src/testing/commit-log.js';
 import { type DynamoDBEngine, localClientConfig, startDynamoDB } from '../src/testing/dynamodb-engine.js';
 import { runKinesisEventSource } from '../src/testing/event-source/kinesis-source.js';
-import { type KinesisEngine, startKinesis } from '../src/testing/kinesis-engine.js';
+import { type KinesisEngine, startKinesis, waitForActiveStream } from '../src/testing/kinesis-engine.js';
 import { seededRandom } from '../src/testing/random.js';
 import { createTable, uniqueTableName } from '../src/testing/tables.js';
 

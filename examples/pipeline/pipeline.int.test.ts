@@ -17,7 +17,8 @@ import {
 } from 'racesafe/testing';
 import { afterAll, beforeAll, describe, expect, onTestFinished } from 'vitest';
 import type { OutcomeEvent } from '../../src/index.js';
-import { runPipeline, waitForActiveStream } from '../../src/lab/pipeline/run.js';
+import { runPipeline } from '../../src/lab/pipeline/run.js';
+import { waitForActiveStream } from '../../src/testing/kinesis-engine.js';
 import { itWhen, useEngine } from '../../test/engine.js';
 import { createConsumer } from './consumer.js';
 import { parseStateChange, type StateChange } from './state-change.js';

@@ -1,4 +1,4 @@
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { freshTable, itWhen, useEngine } from '../../test/engine.js';
@@ -7,7 +7,7 @@ import type { Item, Table } from '../table.js';
 import { readCommitLog, versionRegressions } from '../testing/commit-log.js';
 import { runDynamoDBStreamsEventSource, runKinesisEventSource } from '../testing/event-source/index.js';
 import type { EventSourceRunner } from '../testing/event-source/runner.js';
-import { type KinesisEngine, startKinesis } from '../testing/kinesis-engine.js';
+import { type KinesisEngine, startKinesis, waitForActiveStream } from '../testing/kinesis-engine.js';
 import { seededRandom } from '../testing/random.js';
 import { putIfNewer } from '../write/put-if-newer.js';
 import type { DynamoDBChange } from './sources/dynamodb-streams.js';
@@ -65,11 +65,7 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('kinesisHandler 
       const random = seededRandom(3);
       const streamName = `stream-e2e-${Date.now().toString(36)}`;
       await kinesis.client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 3 }));
-      for (;;) {
-        const summary = await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-        if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await waitForActiveStream(kinesis.client, streamName);
       // Versions of each key in order (a producer per key), interleaved across keys; a quarter published twice.
       const published: StateEvent[] = [];
       for (let v = 1; v <= versions; v++) {

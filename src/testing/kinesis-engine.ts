@@ -1,6 +1,6 @@
 /** @module Starts kinesalite, a pure-Node Kinesis, in this process. */
 import type { Server } from 'node:http';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { registerCleanup } from './cleanup.js';
 import { localClientConfig } from './dynamodb-engine.js';
@@ -58,4 +58,26 @@ export async function startKinesis(options: StartKinesisOptions = {}): Promise<K
       close();
     },
   };
+}
+
+/**
+ * Waits until a new stream is ACTIVE: Kinesis (and kinesalite, even with `createStreamMs: 0`) creates streams
+ * asynchronously, and writing to a stream that is still CREATING fails with ResourceNotFoundException.
+ *
+ * @example
+ * ```ts
+ * import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+ * import { startKinesis, waitForActiveStream } from 'racesafe/testing';
+ *
+ * const kinesis = await startKinesis();
+ * await kinesis.client.send(new CreateStreamCommand({ StreamName: 'events', ShardCount: 2 }));
+ * await waitForActiveStream(kinesis.client, 'events');
+ * ```
+ */
+export async function waitForActiveStream(client: KinesisClient, streamName: string): Promise<void> {
+  for (;;) {
+    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -1,7 +1,7 @@
 /** @module guardedUpdate: one atomic conditional update, e.g. decrement stock only while enough is left. */
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
-import { and, attributeExists, attributeNotExists, type Condition } from '../expression/condition.js';
+import { and, attributeExists, attributeNotExists } from '../expression/condition.js';
 import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';

@@ -1,12 +1,7 @@
 /** @module Runs the reference pipeline locally: producer -> kinesalite -> event-source runner -> consumer -> DynamoDB Local. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DeleteStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createConsumer } from '../../../examples/pipeline/consumer.js';
 import { createNaiveConsumer } from '../../../examples/pipeline/naive-consumer.js';
@@ -18,6 +13,7 @@ import { localClientConfig } from '../../testing/dynamodb-engine.js';
 import { runKinesisEventSource } from '../../testing/event-source/kinesis-source.js';
 import type { EventSourceStats } from '../../testing/event-source/stats.js';
 import { SimulatedCrash } from '../../testing/faults.js';
+import { waitForActiveStream } from '../../testing/kinesis-engine.js';
 import { seededRandom } from '../../testing/random.js';
 import { createTable, deleteTable, uniqueTableName } from '../../testing/tables.js';
 import { judgePipeline, type PipelineVerdict } from './verdict.js';
@@ -285,15 +281,6 @@ function injectCrashes(client: DynamoDBDocumentClient, probability: number, seed
     { step: 'initialize', name: 'racesafePipelineCrash' },
   );
   return injected;
-}
-
-/** Waits until a new Kinesis stream is ACTIVE (kinesalite, like Kinesis, creates it asynchronously). */
-export async function waitForActiveStream(kinesis: KinesisClient, streamName: string): Promise<void> {
-  for (;;) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Each key's stored version, read with a consistent scan. */

@@ -14,6 +14,7 @@ import { kinesisHandler } from '../../stream/sources/kinesis.js';
 import { readCommitLog } from '../../testing/commit-log.js';
 import { kinesisEventRecord } from '../../testing/event-source/lambda-events.js';
 import { isSimulatedCrash } from '../../testing/faults.js';
+import { waitForActiveStream } from '../../testing/kinesis-engine.js';
 import { type Random, shuffled } from '../../testing/random.js';
 import { uniqueTableName } from '../../testing/tables.js';
 import { putIfNewer } from '../../write/put-if-newer.js';
@@ -49,6 +50,7 @@ export async function runStreamDelivery(context: RunContext, plan: DeliveryPlan)
   const { table, name, streamArn } = await context.table({ stream: true });
   const streamName = uniqueTableName('lab_events');
   await kinesis.client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: plan.shards }));
+  await waitForActiveStream(kinesis.client, streamName);
   try {
     await publish(kinesis.client, streamName, events(plan, context.random), plan, context.random);
     const shards = await readShards(kinesis.client, streamName);

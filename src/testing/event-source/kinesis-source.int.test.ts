@@ -1,12 +1,7 @@
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KinesisEngine, startKinesis } from '../kinesis-engine.js';
+import { type KinesisEngine, startKinesis, waitForActiveStream } from '../kinesis-engine.js';
 import { seededRandom } from '../random.js';
 import { type EventSourceFailure, type KinesisEventSourceOptions, runKinesisEventSource } from './index.js';
 import { hash32 } from './shard-poller.js';
@@ -33,11 +28,7 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
 
   /** kinesalite creates and splits asynchronously: writes before ACTIVE fail with ResourceNotFoundException. */
   async function waitUntilActive(streamName: string): Promise<void> {
-    for (;;) {
-      const summary = await kinesis.client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitForActiveStream(kinesis.client, streamName);
   }
 
   /** Puts records in order (one PutRecords call per 500) and returns their shard and sequence numbers. */
