@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import { jvmsOnPort } from '../../test/jvms.js';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -166,13 +167,3 @@ describe.runIf(onDynamoDBLocal)('racesafe lab (CLI)', () => {
     expect(dom).toMatch(/<td>oversell<\/td><td>safe<\/td>/);
   });
 });
-
-function jvmsOnPort(port: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', `DynamoDBLocal.jar.*-port ${port}$`], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => /^\d+ \S*java /.test(line));
-  } catch {
-    return [];
-  }
-}

@@ -1,22 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, inject, it } from 'vitest';
+import { jvmsOnPort } from '../../test/jvms.js';
 import { startDynamoDB } from './dynamodb-engine.js';
 import { hasJava } from './java.js';
 import { startKinesis } from './kinesis-engine.js';
 import { createTable, deleteTable, uniqueTableName } from './tables.js';
-
-/** Command lines of DynamoDB Local JVMs listening on `port`. */
-function jvmsOnPort(port: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', `DynamoDBLocal.jar.*-port ${port}$`], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => /^\d+ \S*java /.test(line));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches.
-  }
-}
 
 /** Starts DynamoDB Local in a child Node process and returns the child and the engine's port. */
 async function startEngineInChild(): Promise<{ child: ChildProcess; port: string }> {
