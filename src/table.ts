@@ -221,6 +221,9 @@ export function isTombstone(table: Table, item: Item | undefined): boolean {
 
 /** The item without racesafe's bookkeeping attributes (the write-token register, the tombstone mark). */
 export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
+  // Most items carry none: return them as they are, without copying (this runs on every write's hot path).
+  if (!Object.keys(item).some((name) => name === table.tombstoneAttribute || isTokenAttribute(table, name)))
+    return item;
   return Object.fromEntries(
     Object.entries(item).filter(([name]) => name !== table.tombstoneAttribute && !isTokenAttribute(table, name)),
   ) as T;

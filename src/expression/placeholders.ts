@@ -14,6 +14,8 @@ export interface ExpressionAttributes {
 export class Placeholders {
   readonly #names = new Map<string, string>();
   readonly #values = new Map<string, unknown>();
+  #fixedNames: Readonly<Record<string, string>> | undefined;
+  readonly #fixedValues = new Map<string, unknown>();
 
   /** The placeholder for an attribute name; the same name always gets the same placeholder. */
   name(attribute: string): string {
@@ -32,13 +34,27 @@ export class Placeholders {
     return placeholder;
   }
 
+  /**
+   * Adds placeholders with fixed names (such as `#rs0` → `_rsToken0`), for expression text that is rendered once and
+   * reused. Fixed names must not look like the generated ones (`#n…`, `:v…`).
+   */
+  fixed(names: Readonly<Record<string, string>>, values: Readonly<Record<string, unknown>>): void {
+    this.#fixedNames = names;
+    for (const [placeholder, value] of Object.entries(values)) this.#fixedValues.set(placeholder, value);
+  }
+
   /** The collected maps; empty maps are left out, because DynamoDB rejects an empty ExpressionAttributeValues. */
   attributes(): ExpressionAttributes {
     const out: ExpressionAttributes = {};
-    if (this.#names.size > 0) {
-      out.ExpressionAttributeNames = Object.fromEntries([...this.#names].map(([name, ph]) => [ph, name]));
+    if (this.#names.size > 0 || this.#fixedNames) {
+      out.ExpressionAttributeNames = {
+        ...Object.fromEntries([...this.#names].map(([name, ph]) => [ph, name])),
+        ...this.#fixedNames,
+      };
     }
-    if (this.#values.size > 0) out.ExpressionAttributeValues = Object.fromEntries(this.#values);
+    if (this.#values.size > 0 || this.#fixedValues.size > 0) {
+      out.ExpressionAttributeValues = { ...Object.fromEntries(this.#values), ...Object.fromEntries(this.#fixedValues) };
+    }
     return out;
   }
 }

@@ -1,5 +1,6 @@
 /** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { attributeNotExists, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
 import {
   checkFiniteNumbers,
@@ -14,22 +15,38 @@ import {
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
 import { newWriteToken, shiftedTokens } from './recent-tokens.js';
-import { newerThanStored, versionedWrite } from './versioned.js';
+import { versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
 export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
-  const version = item[table.versionAttribute] as Version;
-  const placeholders = new Placeholders();
-  const condition = newerThanStored(table, version)(placeholders);
+  const { condition, names } = renderedNewerThanStored(table);
   // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
-  const stored = item;
   return {
     TableName: table.name,
-    Item: { ...withoutBookkeeping(table, stored), ...shiftedTokens(table, undefined, token) },
+    Item: { ...withoutBookkeeping(table, item), ...shiftedTokens(table, undefined, token) },
     ConditionExpression: condition,
-    ...placeholders.attributes(),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':version': item[table.versionAttribute] },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
+}
+
+const renderedConditions = new WeakMap<Table, { condition: string; names: Record<string, string> }>();
+
+/** The version condition of a put, rendered once per table: it only ever differs in the version value. */
+function renderedNewerThanStored(table: Table): { condition: string; names: Record<string, string> } {
+  let rendered = renderedConditions.get(table);
+  if (rendered === undefined) {
+    const placeholders = new Placeholders();
+    placeholders.fixed({}, { ':version': 0 });
+    const condition = or(
+      attributeNotExists(table.partitionKey),
+      (p) => `${p.name(table.versionAttribute)} < :version`,
+    )(placeholders);
+    rendered = { condition, names: placeholders.attributes().ExpressionAttributeNames ?? {} };
+    renderedConditions.set(table, rendered);
+  }
+  return rendered;
 }
 
 /**

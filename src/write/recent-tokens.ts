@@ -30,18 +30,42 @@ export function holdsToken(table: Table, stored: Item, token: string): boolean {
   return tokenAttributes(table).some((attribute) => stored[attribute] === token);
 }
 
+/** The register's expression text, rendered once per table with fixed placeholders (`#rs0`…, `:rsTok`, `:rsNone`). */
+interface RenderedRegister {
+  readonly names: Readonly<Record<string, string>>;
+  readonly shift: readonly string[];
+  readonly notMine: string;
+}
+
+const rendered = new WeakMap<Table, RenderedRegister>();
+
+function renderedRegister(table: Table): RenderedRegister {
+  let register = rendered.get(table);
+  if (register === undefined) {
+    const placeholders = tokenAttributes(table).map((_, slot) => `#rs${slot}`);
+    const names = Object.fromEntries(tokenAttributes(table).map((attribute, slot) => [`#rs${slot}`, attribute]));
+    const shift = placeholders
+      .slice(1)
+      .map((name, index) => `${name} = if_not_exists(${placeholders[index]}, :rsNone)`)
+      .reverse();
+    register = {
+      names,
+      shift: [...shift, `${placeholders[0]} = :rsTok`],
+      notMine: `NOT (${placeholders.map((name) => `${name} = :rsTok`).join(' OR ')})`,
+    };
+    rendered.set(table, register);
+  }
+  return register;
+}
+
 /**
  * SET clauses that shift the register by one, server-side, and put `token` in slot 0 (pure). Every UpdateItem of
  * racesafe shifts, so no write erases the history another write's retry may need.
  */
-export function shiftTokenClauses(table: Table, placeholders: Placeholders, token: string): string[] {
-  const names = tokenAttributes(table).map((attribute) => placeholders.name(attribute));
-  const none = placeholders.value(noToken);
-  const shifts = names
-    .slice(1)
-    .map((name, index) => `${name} = if_not_exists(${names[index]}, ${none})`)
-    .reverse();
-  return [...shifts, `${names[0]} = ${placeholders.value(token)}`];
+export function shiftTokenClauses(table: Table, placeholders: Placeholders, token: string): readonly string[] {
+  const register = renderedRegister(table);
+  placeholders.fixed(register.names, { ':rsNone': noToken, ':rsTok': token });
+  return register.shift;
 }
 
 /**
@@ -49,6 +73,7 @@ export function shiftTokenClauses(table: Table, placeholders: Placeholders, toke
  * absent: a fresh put carries one token attribute, not sixteen.
  */
 export function shiftedTokens(table: Table, stored: Item | undefined, token: string): Item {
+  if (stored === undefined) return { [tokenAttribute(table, 0)]: token };
   const attributes = tokenAttributes(table);
   const register: Item = { [attributes[0] as string]: token };
   for (let slot = 1; slot < attributes.length; slot++) {
@@ -61,9 +86,9 @@ export function shiftedTokens(table: Table, stored: Item | undefined, token: str
 /** "None of the recent tokens is this one": an SDK retry of a write that already landed fails this condition. */
 export function notOurEarlierAttempt(table: Table, token: string): Condition {
   return (placeholders) => {
-    const mine = placeholders.value(token);
-    const matches = tokenAttributes(table).map((attribute) => `${placeholders.name(attribute)} = ${mine}`);
-    return `NOT (${matches.join(' OR ')})`;
+    const register = renderedRegister(table);
+    placeholders.fixed(register.names, { ':rsNone': noToken, ':rsTok': token });
+    return register.notMine;
   };
 }
 
@@ -72,5 +97,16 @@ export function notOurEarlierAttempt(table: Table, token: string): Condition {
  * DynamoDB bills writes by item size (1 KB per write capacity unit).
  */
 export function newWriteToken(): string {
-  return randomBytes(12).toString('base64url');
+  // One system call per 256 tokens instead of one per write: the client is on the critical path of every request.
+  if (poolOffset + tokenBytes > pool.length) {
+    pool = randomBytes(tokenBytes * 256);
+    poolOffset = 0;
+  }
+  const token = pool.toString('base64url', poolOffset, poolOffset + tokenBytes);
+  poolOffset += tokenBytes;
+  return token;
 }
+
+const tokenBytes = 12;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;

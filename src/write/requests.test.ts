@@ -6,6 +6,7 @@ import { defineTable } from '../table.js';
 import { buildDeleteIfNotNewer } from './delete-if-not-newer.js';
 import { buildGuardedUpdate } from './guarded-update.js';
 import { buildPutIfNewer } from './put-if-newer.js';
+import { newWriteToken } from './recent-tokens.js';
 import { buildUpdateIfNewer } from './update-if-newer.js';
 import { buildLockedPut } from './update-with-lock.js';
 
@@ -20,24 +21,26 @@ describe('request building (pure)', () => {
     expect(buildPutIfNewer(table, { pk: 'a', version: 42, _rsDeleted: true, _rsToken3: 'old' }, 'tok')).toEqual({
       TableName: 'state',
       Item: { pk: 'a', version: 42, ...register('tok') },
-      ConditionExpression: '(attribute_not_exists(#n0)) OR (#n1 < :v0)',
+      ConditionExpression: '(attribute_not_exists(#n0)) OR (#n1 < :version)',
       ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'version' },
-      ExpressionAttributeValues: { ':v0': 42 },
+      ExpressionAttributeValues: { ':version': 42 },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
   it('updateIfNewer: sets the changes and version, shifts the token register, removes a tombstone mark', () => {
     const input = buildUpdateIfNewer(table, { pk: 'a' }, 3, { status: 'x' }, 'tok');
-    const shifts = Array.from({ length: 15 }, (_, j) => `#n${17 - j} = if_not_exists(#n${16 - j}, :v2)`).join(', ');
-    expect(input.UpdateExpression).toBe(`SET #n0 = :v0, #n1 = :v1, ${shifts}, #n2 = :v3 REMOVE #n18`);
+    const shifts = Array.from({ length: 15 }, (_, j) => `#rs${15 - j} = if_not_exists(#rs${14 - j}, :rsNone)`).join(
+      ', ',
+    );
+    expect(input.UpdateExpression).toBe(`SET #n0 = :v0, #n1 = :v1, ${shifts}, #rs0 = :rsTok REMOVE #n2`);
     expect(input.ExpressionAttributeNames).toMatchObject({
-      '#n2': '_rsToken0',
-      '#n17': '_rsToken15',
-      '#n18': '_rsDeleted',
+      '#n2': '_rsDeleted',
+      '#rs0': '_rsToken0',
+      '#rs15': '_rsToken15',
     });
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':v2': '-', ':v3': 'tok' });
-    expect(input.ConditionExpression).toBe('(attribute_not_exists(#n19)) OR (#n1 < :v4)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':rsNone': '-', ':rsTok': 'tok' });
+    expect(input.ConditionExpression).toBe('(attribute_not_exists(#n3)) OR (#n1 < :v2)');
     expect(input.ReturnValues).toBe('ALL_NEW');
   });
 
@@ -50,13 +53,13 @@ describe('request building (pure)', () => {
       'tok',
     );
     expect(input.UpdateExpression).toMatch(
-      /^SET #n0 = if_not_exists\(#n0, :v0\) \+ :v1, #n16 = if_not_exists\(#n15, :v2\), .* #n1 = :v3$/,
+      /^SET #n0 = if_not_exists\(#n0, :v0\) \+ :v1, #rs15 = if_not_exists\(#rs14, :rsNone\), .* #rs0 = :rsTok$/,
     );
-    const notMine = Array.from({ length: 16 }, (_, slot) => `#n${slot + 1} = :v5`).join(' OR ');
+    const notMine = Array.from({ length: 16 }, (_, slot) => `#rs${slot} = :rsTok`).join(' OR ');
     expect(input.ConditionExpression).toBe(
-      `(attribute_exists(#n17)) AND (attribute_not_exists(#n18)) AND (#n0 >= :v4) AND (NOT (${notMine}))`,
+      `(attribute_exists(#n1)) AND (attribute_not_exists(#n2)) AND (#n0 >= :v2) AND (NOT (${notMine}))`,
     );
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':v3': 'tok', ':v4': 1, ':v5': 'tok' });
+    expect(input.ExpressionAttributeValues).toEqual({ ':v0': 0, ':v1': -1, ':v2': 1, ':rsNone': '-', ':rsTok': 'tok' });
   });
 
   it('deleteIfNotNewer: a tombstone put by default, a conditional delete on request', () => {
@@ -90,5 +93,13 @@ describe('request building (pure)', () => {
     const kept = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 1, ...full }, 'new').Item;
     expect(Object.keys(kept ?? {}).filter((name) => name.startsWith('_rsToken'))).toHaveLength(16);
     expect(kept?._rsToken15).toBe('old14');
+  });
+});
+
+describe('write tokens', () => {
+  it('are 16 base64url characters and do not repeat', () => {
+    const tokens = Array.from({ length: 2000 }, () => newWriteToken());
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(new Set(tokens).size).toBe(tokens.length);
   });
 });
