@@ -1,11 +1,11 @@
 /** @module `racesafe check <module>`: loads the user's check definition, runs it over seeds, reports, sets the exit code. */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { RacesafeError } from '../errors.js';
 import type { EngineName } from '../testing/dynamodb-engine.js';
 import { checkDefinitionFrom, runCheck } from './check.js';
 import { seedsFrom, startTarget } from './command.js';
+import { parseCommandArgs } from './command-args.js';
 
 export const checkHelp = `racesafe check: race-test your own handler against a local DynamoDB
 
@@ -27,18 +27,9 @@ Options:
 Exit code: 0 when no seed broke the invariant, 1 when one did, 2 on bad usage or a bad module.`;
 
 export async function runCheckCommand(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    console.error(`racesafe check: ${error instanceof Error ? error.message : String(error)}\n\n${checkHelp}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('check', checkHelp, argv, options, true);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(checkHelp);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error(`racesafe check: give exactly one module\n\n${checkHelp}`);
     return 2;
@@ -79,18 +70,10 @@ export async function runCheckCommand(argv: readonly string[]): Promise<number> 
   }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      runs: { type: 'string' },
-      seed: { type: 'string' },
-      engine: { type: 'string' },
-      endpoint: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const options = {
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  engine: { type: 'string' },
+  endpoint: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;

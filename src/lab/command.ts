@@ -1,11 +1,11 @@
 /** @module `racesafe lab`: starts the engines, runs the scenarios, prints the table / JSON / HTML, sets the exit code. */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { probeCapabilities } from '../testing/capabilities.js';
 import { type EngineName, localClientConfig, startDynamoDB } from '../testing/dynamodb-engine.js';
 import { type KinesisEngine, startKinesis } from '../testing/kinesis-engine.js';
+import { parseCommandArgs } from './command-args.js';
 import { renderHtml } from './report/html.js';
 import { labPassed, toLabJson } from './report/json.js';
 import { progressPrinter, renderExamples, renderTable } from './report/terminal.js';
@@ -35,17 +35,9 @@ Exit code: 0 when every safe variant had zero anomalies, 1 when one had any, 2 o
 
 /** Parses argv, runs the lab and returns the exit code. */
 export async function runLabCommand(argv: readonly string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    console.error(`racesafe lab: ${error instanceof Error ? error.message : String(error)}\n\n${labHelp}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(labHelp);
-    return 0;
-  }
+  const parsed = parseCommandArgs('lab', labHelp, argv, options);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (values.list) {
     for (const scenario of allScenarios) console.log(`${scenario.name.padEnd(22)} ${scenario.summary}`);
     return 0;
@@ -92,25 +84,6 @@ export async function runLabCommand(argv: readonly string[]): Promise<number> {
   } finally {
     await target.stop();
   }
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      engine: { type: 'string' },
-      endpoint: { type: 'string' },
-      scenario: { type: 'string', multiple: true },
-      runs: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      html: { type: 'string' },
-      list: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 function selectScenarios(names: readonly string[]): readonly Scenario[] | string {
@@ -175,3 +148,14 @@ export async function startTarget(
     },
   };
 }
+
+const options = {
+  engine: { type: 'string' },
+  endpoint: { type: 'string' },
+  scenario: { type: 'string', multiple: true },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+  list: { type: 'boolean' },
+} as const;

@@ -1,8 +1,8 @@
 /** @module `racesafe pipeline`: starts DynamoDB Local and kinesalite, runs the reference pipeline once, prints its verdict. */
-import { parseArgs } from 'node:util';
 import { startDynamoDB } from '../../testing/dynamodb-engine.js';
 import { hasJava } from '../../testing/java.js';
 import { startKinesis } from '../../testing/kinesis-engine.js';
+import { parseCommandArgs } from '../command-args.js';
 import { type PipelineProgress, type PipelineResult, type PipelineVariant, runPipeline } from './run.js';
 
 export const pipelineHelp = `racesafe pipeline: producer -> Kinesis -> consumer -> DynamoDB, with Lambda's duplicates and retries, checked
@@ -27,17 +27,9 @@ Exit code: 0 when the verdict holds, 1 when it does not, 2 on bad usage or a mis
 
 /** Parses argv, runs the pipeline and returns the exit code. */
 export async function runPipelineCommand(argv: readonly string[]): Promise<number> {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (error) {
-    console.error(`racesafe pipeline: ${error instanceof Error ? error.message : String(error)}\n\n${pipelineHelp}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(pipelineHelp);
-    return 0;
-  }
+  const parsed = parseCommandArgs('pipeline', pipelineHelp, argv, options);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const variant = values.variant ?? 'safe';
   if (variant !== 'safe' && variant !== 'naive') {
     console.error(`racesafe pipeline: --variant must be safe or naive (got '${variant}')`);
@@ -90,23 +82,6 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
   }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      variant: { type: 'string' },
-      events: { type: 'string' },
-      keys: { type: 'string' },
-      shards: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
 function formatProgress(progress: PipelineProgress): string {
   const { outcomes, source } = progress;
   return `  published ${progress.published}, consumed ${progress.consumed}, delivered ${source.recordsDelivered} (redeliveries ${source.redeliveries}); applied ${outcomes.applied}, stale ${outcomes.stale}, duplicate ${outcomes.duplicate}, failed ${outcomes.failed}`;
@@ -147,3 +122,12 @@ export function renderPipelineResult(result: PipelineResult): string {
   }
   return lines.join('\n');
 }
+
+const options = {
+  variant: { type: 'string' },
+  events: { type: 'string' },
+  keys: { type: 'string' },
+  shards: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
