@@ -24,6 +24,17 @@ describe('Placeholders', () => {
     expect(new Placeholders().attributes()).toEqual({});
   });
 
+  it('merges fixed placeholders from several parts of one request', () => {
+    const p = new Placeholders();
+    p.fixed({ '#rs0': '_rsToken0' }, { ':rsTok': 't' });
+    p.fixed({ '#rsVersion': 'version' }, { ':rsVersion': 3 });
+    compare('status', '=', 'x')(p);
+    expect(p.attributes()).toEqual({
+      ExpressionAttributeNames: { '#n0': 'status', '#rs0': '_rsToken0', '#rsVersion': 'version' },
+      ExpressionAttributeValues: { ':v0': 'x', ':rsTok': 't', ':rsVersion': 3 },
+    });
+  });
+
   it('nests or/not with parentheses', () => {
     const p = new Placeholders();
     expect(or(attributeNotExists('pk'), not(compare('v', '<', 1)))(p)).toBe(

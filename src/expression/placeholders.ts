@@ -14,7 +14,7 @@ export interface ExpressionAttributes {
 export class Placeholders {
   readonly #names = new Map<string, string>();
   readonly #values = new Map<string, unknown>();
-  #fixedNames: Readonly<Record<string, string>> | undefined;
+  readonly #fixedNames = new Map<string, string>();
   readonly #fixedValues = new Map<string, unknown>();
 
   /** The placeholder for an attribute name; the same name always gets the same placeholder. */
@@ -39,17 +39,17 @@ export class Placeholders {
    * reused. Fixed names must not look like the generated ones (`#n…`, `:v…`).
    */
   fixed(names: Readonly<Record<string, string>>, values: Readonly<Record<string, unknown>>): void {
-    this.#fixedNames = names;
+    for (const [placeholder, name] of Object.entries(names)) this.#fixedNames.set(placeholder, name);
     for (const [placeholder, value] of Object.entries(values)) this.#fixedValues.set(placeholder, value);
   }
 
   /** The collected maps; empty maps are left out, because DynamoDB rejects an empty ExpressionAttributeValues. */
   attributes(): ExpressionAttributes {
     const out: ExpressionAttributes = {};
-    if (this.#names.size > 0 || this.#fixedNames) {
+    if (this.#names.size > 0 || this.#fixedNames.size > 0) {
       out.ExpressionAttributeNames = {
         ...Object.fromEntries([...this.#names].map(([name, ph]) => [ph, name])),
-        ...this.#fixedNames,
+        ...Object.fromEntries(this.#fixedNames),
       };
     }
     if (this.#values.size > 0 || this.#fixedValues.size > 0) {

@@ -1,6 +1,5 @@
 /** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { attributeNotExists, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
 import {
   checkFiniteNumbers,
@@ -15,38 +14,20 @@ import {
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
 import { newWriteToken, shiftedTokens } from './recent-tokens.js';
-import { versionedWrite } from './versioned.js';
+import { newerThanStored, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
 export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
-  const { condition, names } = renderedNewerThanStored(table);
+  const placeholders = new Placeholders();
+  const condition = newerThanStored(table, item[table.versionAttribute] as Version)(placeholders);
   // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
   return {
     TableName: table.name,
     Item: { ...withoutBookkeeping(table, item), ...shiftedTokens(table, undefined, token) },
     ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: { ':version': item[table.versionAttribute] },
+    ...placeholders.attributes(),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
-}
-
-const renderedConditions = new WeakMap<Table, { condition: string; names: Record<string, string> }>();
-
-/** The version condition of a put, rendered once per table: it only ever differs in the version value. */
-function renderedNewerThanStored(table: Table): { condition: string; names: Record<string, string> } {
-  let rendered = renderedConditions.get(table);
-  if (rendered === undefined) {
-    const placeholders = new Placeholders();
-    placeholders.fixed({}, { ':version': 0 });
-    const condition = or(
-      attributeNotExists(table.partitionKey),
-      (p) => `${p.name(table.versionAttribute)} < :version`,
-    )(placeholders);
-    rendered = { condition, names: placeholders.attributes().ExpressionAttributeNames ?? {} };
-    renderedConditions.set(table, rendered);
-  }
-  return rendered;
 }
 
 /**

@@ -21,9 +21,9 @@ describe('request building (pure)', () => {
     expect(buildPutIfNewer(table, { pk: 'a', version: 42, _rsDeleted: true, _rsToken3: 'old' }, 'tok')).toEqual({
       TableName: 'state',
       Item: { pk: 'a', version: 42, ...register('tok') },
-      ConditionExpression: '(attribute_not_exists(#n0)) OR (#n1 < :version)',
-      ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'version' },
-      ExpressionAttributeValues: { ':version': 42 },
+      ConditionExpression: '(attribute_not_exists(#rsKey)) OR (#rsVersion < :rsVersion)',
+      ExpressionAttributeNames: { '#rsKey': 'pk', '#rsVersion': 'version' },
+      ExpressionAttributeValues: { ':rsVersion': 42 },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
@@ -40,7 +40,9 @@ describe('request building (pure)', () => {
       '#rs15': '_rsToken15',
     });
     expect(input.ExpressionAttributeValues).toMatchObject({ ':rsNone': '-', ':rsTok': 'tok' });
-    expect(input.ConditionExpression).toBe('(attribute_not_exists(#n3)) OR (#n1 < :v2)');
+    expect(input.ConditionExpression).toBe('(attribute_not_exists(#rsKey)) OR (#rsVersion < :rsVersion)');
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#rsKey': 'pk', '#rsVersion': 'version' });
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':rsVersion': 3 });
     expect(input.ReturnValues).toBe('ALL_NEW');
   });
 

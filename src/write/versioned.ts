@@ -1,6 +1,6 @@
 /** @module Version-monotonic writes: the condition they share and how a failed condition is classified. */
 import { RacesafeError } from '../errors.js';
-import { attributeNotExists, type Condition, compare, or } from '../expression/condition.js';
+import type { Condition } from '../expression/condition.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
 import { compareVersions, type Item, isTombstone, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { type Operation, storedAfterConditionFailure } from './operation.js';
@@ -9,10 +9,27 @@ import { holdsToken } from './recent-tokens.js';
 
 /**
  * Write only when nothing is stored or the stored version is older: `attribute_not_exists(pk) OR version < :v`.
- * A tombstone keeps its version, so it blocks older writes exactly like a live item.
+ * A tombstone keeps its version, so it blocks older writes exactly like a live item. The text is the same for every
+ * write of a table (fixed placeholders), so it is rendered once per table: this runs on every versioned write.
  */
 export function newerThanStored(table: Table, version: Version): Condition {
-  return or(attributeNotExists(table.partitionKey), compare(table.versionAttribute, '<', version));
+  return (placeholders) => {
+    const rendered = renderedNewerThanStored(table);
+    placeholders.fixed(rendered.names, { ':rsVersion': version });
+    return rendered.condition;
+  };
+}
+
+const renderedConditions = new WeakMap<Table, { condition: string; names: Record<string, string> }>();
+
+function renderedNewerThanStored(table: Table): { condition: string; names: Record<string, string> } {
+  let rendered = renderedConditions.get(table);
+  if (rendered === undefined) {
+    const names = { '#rsKey': table.partitionKey, '#rsVersion': table.versionAttribute };
+    rendered = { condition: '(attribute_not_exists(#rsKey)) OR (#rsVersion < :rsVersion)', names };
+    renderedConditions.set(table, rendered);
+  }
+  return rendered;
 }
 
 /** How a versioned write that failed its condition ended, judged from the stored item. */
