@@ -1,10 +1,12 @@
-/** @module Benchmark harness: closed-loop concurrency, interleaved rounds, and ratios measured in one run. */
+/** @module Benchmark harness: closed-loop concurrency, paired rounds, and ratios measured in one run. */
 
 /** Throughput of one measured round. */
 export interface Round {
   readonly ops: number;
   readonly ms: number;
   readonly opsPerSecond: number;
+  /** CPU time of this Node process (user + system) per operation: the client's own cost, in microseconds. */
+  readonly cpuMicrosPerOp: number;
 }
 
 /** Runs `ops` calls of `op(i)` with `concurrency` in flight at any time. */
@@ -14,6 +16,7 @@ export async function closedLoop(
   op: (i: number) => Promise<unknown>,
 ): Promise<Round> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -21,24 +24,31 @@ export async function closedLoop(
     }),
   );
   const ms = performance.now() - started;
-  return { ops, ms, opsPerSecond: (ops / ms) * 1000 };
+  const used = process.cpuUsage(cpu);
+  return { ops, ms, opsPerSecond: (ops / ms) * 1000, cpuMicrosPerOp: (used.user + used.system) / ops };
 }
 
 export interface Comparison {
   readonly name: string;
   readonly candidate: string;
   readonly baseline: string;
+  /** Medians over the rounds. */
   readonly candidateOpsPerSecond: number;
   readonly baselineOpsPerSecond: number;
-  /** candidate / baseline, from the medians of interleaved rounds. */
+  readonly candidateCpuMicrosPerOp: number;
+  readonly baselineCpuMicrosPerOp: number;
+  /** The median of the paired ratios candidate / baseline: each pair ran back to back. */
   readonly ratio: number;
+  /** The lower and upper quartiles of the paired ratios: how noisy the machine was. */
+  readonly ratioSpread: readonly [number, number];
   readonly target: number;
   readonly rounds: number;
 }
 
 /**
- * Alternates baseline and candidate rounds (B, C, C, B, B, C, …) so that drift on a shared, noisy machine hits both
- * alike, and compares medians.
+ * Runs `rounds` pairs of one baseline and one candidate round, back to back, in alternating order (B C, C B, …), and
+ * compares them pair by pair. On a shared machine throughput drifts by tens of percent within a minute; within a pair
+ * both variants see the same drift, so the median of the paired ratios is far steadier than a ratio of two medians.
  */
 export async function compare(options: {
   name: string;
@@ -46,36 +56,53 @@ export async function compare(options: {
   baseline: { name: string; round: () => Promise<Round> };
   rounds: number;
   target: number;
+  /** Unmeasured pairs first: the JVM of DynamoDB Local compiles a new kind of request for thousands of requests. @default 2 */
+  warmUp?: number;
 }): Promise<Comparison> {
-  const candidate: number[] = [];
-  const baseline: number[] = [];
+  for (let i = 0; i < (options.warmUp ?? 2); i++) {
+    await options.baseline.round();
+    await options.candidate.round();
+  }
+  const candidate: Round[] = [];
+  const baseline: Round[] = [];
   for (let i = 0; i < options.rounds; i++) {
-    const order = i % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
-    for (const which of order) {
-      if (which === 'baseline') baseline.push((await options.baseline.round()).opsPerSecond);
-      else candidate.push((await options.candidate.round()).opsPerSecond);
+    if (i % 2 === 0) {
+      baseline.push(await options.baseline.round());
+      candidate.push(await options.candidate.round());
+    } else {
+      candidate.push(await options.candidate.round());
+      baseline.push(await options.baseline.round());
     }
   }
-  const c = median(candidate);
-  const b = median(baseline);
+  const ratios = candidate.map((round, i) => round.opsPerSecond / (baseline[i] as Round).opsPerSecond);
   return {
     name: options.name,
     candidate: options.candidate.name,
     baseline: options.baseline.name,
-    candidateOpsPerSecond: c,
-    baselineOpsPerSecond: b,
-    ratio: c / b,
+    candidateOpsPerSecond: median(candidate.map((round) => round.opsPerSecond)),
+    baselineOpsPerSecond: median(baseline.map((round) => round.opsPerSecond)),
+    candidateCpuMicrosPerOp: median(candidate.map((round) => round.cpuMicrosPerOp)),
+    baselineCpuMicrosPerOp: median(baseline.map((round) => round.cpuMicrosPerOp)),
+    ratio: median(ratios),
+    ratioSpread: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
     target: options.target,
     rounds: options.rounds,
   };
 }
 
 export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/** The `q` quantile of `values`, interpolating between neighbours (q = 0.5 is the median). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error('quantile of no values');
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.ceil(position);
+  const low = sorted[below] as number;
+  return low + ((sorted[above] as number) - low) * (position - below);
 }
 
 /** Prints comparisons as a table. */
@@ -84,11 +111,14 @@ export function printComparisons(title: string, rows: readonly Comparison[]): vo
   console.table(
     rows.map((row) => ({
       benchmark: row.name,
-      [row.candidate]: `${row.candidateOpsPerSecond.toFixed(0)} ops/s`,
-      baseline: `${row.baseline}: ${row.baselineOpsPerSecond.toFixed(0)} ops/s`,
-      ratio: row.ratio.toFixed(3),
+      [row.candidate]: `${row.candidateOpsPerSecond.toFixed(0)} ops/s, ${row.candidateCpuMicrosPerOp.toFixed(0)} µs CPU/op`,
+      baseline: `${row.baseline}: ${row.baselineOpsPerSecond.toFixed(0)} ops/s, ${row.baselineCpuMicrosPerOp.toFixed(0)} µs CPU/op`,
+      ratio: `${row.ratio.toFixed(3)} (${row.ratioSpread[0].toFixed(2)}-${row.ratioSpread[1].toFixed(2)})`,
       target: row.target > 0 ? `>= ${row.target}` : 'info',
       met: row.target > 0 ? (row.ratio >= row.target ? 'yes' : 'NO') : '-',
     })),
+  );
+  console.log(
+    'ratio: median of paired rounds (quartiles in brackets); CPU: this Node process, the client side, per operation',
   );
 }
