@@ -17,6 +17,7 @@ describe('compare', () => {
       baseline: { name: 'b', round: async () => round(speeds[b++] as number) },
       rounds: 3,
       target: 0.95,
+      warmUp: 0,
     });
     expect(result.ratio).toBeCloseTo(0.9, 6);
     expect(result.ratioSpread[0]).toBeCloseTo(0.55, 6);
@@ -36,9 +37,28 @@ describe('compare', () => {
       baseline: { name: 'b', round: sameAsPartner },
       rounds: 4,
       target: 0.95,
+      warmUp: 0,
     });
     expect(result.ratio).toBe(1);
     expect(result.ratioSpread).toEqual([1, 1]);
+  });
+
+  it('leaves the warm-up pairs out of the result', async () => {
+    // A cold engine: the first pair is slow and lopsided; only the two measured pairs count.
+    const baseline = [100, 1000, 1000];
+    const candidate = [10, 1000, 1000];
+    let b = 0;
+    let c = 0;
+    const result = await compare({
+      name: 'warm-up',
+      candidate: { name: 'c', round: async () => round(candidate[c++] as number) },
+      baseline: { name: 'b', round: async () => round(baseline[b++] as number) },
+      rounds: 2,
+      target: 0.95,
+      warmUp: 1,
+    });
+    expect(result.ratio).toBe(1);
+    expect([b, c]).toEqual([3, 3]);
   });
 });
 
