@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
+  checkFiniteNumbers,
   checkVersion,
   compareVersions,
   defineTable,
@@ -77,6 +78,18 @@ describe('item rules', () => {
     expect(itemSize({ ab: 'xyz' })).toBe(5);
     expect(itemSize({ n: 1, b: true })).toBe(1 + 21 + 1 + 1);
     expect(itemSize({ big: 'é'.repeat(10) })).toBe(3 + 20);
+  });
+
+  it('finds NaN and Infinity at any depth and names the path to them', () => {
+    expect(() => checkFiniteNumbers({ a: 1, b: [1, 'x', { c: 2 }], d: new Set([1]) }, 'item')).not.toThrow();
+    expect(() => checkFiniteNumbers({ a: { b: [1, { c: Number.NaN }] } }, 'item')).toThrow(
+      expect.objectContaining({
+        code: 'validation.invalidInput',
+        details: expect.objectContaining({ field: 'item.a.b[1].c' }),
+      }),
+    );
+    expect(() => checkFiniteNumbers([Number.POSITIVE_INFINITY], 'list')).toThrow(/list\[0\]/);
+    expect(() => checkFiniteNumbers(Number.NaN, 'n')).toThrow(/finite/);
   });
 
   it('strips bookkeeping attributes', () => {

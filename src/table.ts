@@ -204,14 +204,30 @@ export function checkItemSize(item: Item, field: string): void {
 
 /** Rejects NaN and ±Infinity anywhere in an item: DynamoDB cannot store them. */
 export function checkFiniteNumbers(value: unknown, field: string): void {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value))
-      throw invalidInput(field, 'must be a finite number (NaN and Infinity cannot be stored)');
-  } else if (Array.isArray(value)) {
-    for (const [index, element] of value.entries()) checkFiniteNumbers(element, `${field}[${index}]`);
-  } else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && !(value instanceof Set)) {
-    for (const [name, element] of Object.entries(value)) checkFiniteNumbers(element, `${field}.${name}`);
+  const path = nonFinitePath(value);
+  if (path !== undefined) {
+    throw invalidInput(`${field}${path}`, 'must be a finite number (NaN and Infinity cannot be stored)');
   }
+}
+
+/** The path (`.a[2]`) to the first NaN or ±Infinity in `value`; built only when there is one, since this runs on every write. */
+function nonFinitePath(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : '';
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || value instanceof Set) {
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const path = nonFinitePath(value[index]);
+      if (path !== undefined) return `[${index}]${path}`;
+    }
+    return undefined;
+  }
+  for (const name of Object.keys(value)) {
+    const path = nonFinitePath((value as Item)[name]);
+    if (path !== undefined) return `.${name}${path}`;
+  }
+  return undefined;
 }
 
 /** Whether a stored item is a tombstone left by `deleteIfNotNewer`. */

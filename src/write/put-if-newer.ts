@@ -1,6 +1,5 @@
 /** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { Placeholders } from '../expression/placeholders.js';
 import {
   checkFiniteNumbers,
   checkItemSize,
@@ -14,18 +13,15 @@ import {
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
 import { newWriteToken, shiftedTokens } from './recent-tokens.js';
-import { newerThanStored, versionedWrite } from './versioned.js';
+import { newerThanStoredExpression, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
 export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
-  const placeholders = new Placeholders();
-  const condition = newerThanStored(table, item[table.versionAttribute] as Version)(placeholders);
   // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
   return {
     TableName: table.name,
     Item: { ...withoutBookkeeping(table, item), ...shiftedTokens(table, undefined, token) },
-    ConditionExpression: condition,
-    ...placeholders.attributes(),
+    ...newerThanStoredExpression(table, item[table.versionAttribute] as Version),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }

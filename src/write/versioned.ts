@@ -1,4 +1,5 @@
 /** @module Version-monotonic writes: the condition they share and how a failed condition is classified. */
+import type { PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { RacesafeError } from '../errors.js';
 import type { Condition } from '../expression/condition.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
@@ -15,18 +16,32 @@ import { holdsToken } from './recent-tokens.js';
 export function newerThanStored(table: Table, version: Version): Condition {
   return (placeholders) => {
     const rendered = renderedNewerThanStored(table);
-    placeholders.fixed(rendered.names, { ':rsVersion': version });
+    placeholders.fixed(rendered.names, { [versionPlaceholder]: version });
     return rendered.condition;
   };
 }
 
+/** {@link newerThanStored} as the expression fields of a request on its own (a put has no other placeholders). */
+export function newerThanStoredExpression(
+  table: Table,
+  version: Version,
+): Required<Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>> {
+  const rendered = renderedNewerThanStored(table);
+  return {
+    ConditionExpression: rendered.condition,
+    ExpressionAttributeNames: { ...rendered.names },
+    ExpressionAttributeValues: { [versionPlaceholder]: version },
+  };
+}
+
+const versionPlaceholder = ':rsVersion';
 const renderedConditions = new WeakMap<Table, { condition: string; names: Record<string, string> }>();
 
 function renderedNewerThanStored(table: Table): { condition: string; names: Record<string, string> } {
   let rendered = renderedConditions.get(table);
   if (rendered === undefined) {
     const names = { '#rsKey': table.partitionKey, '#rsVersion': table.versionAttribute };
-    rendered = { condition: '(attribute_not_exists(#rsKey)) OR (#rsVersion < :rsVersion)', names };
+    rendered = { condition: `(attribute_not_exists(#rsKey)) OR (#rsVersion < ${versionPlaceholder})`, names };
     renderedConditions.set(table, rendered);
   }
   return rendered;
