@@ -12,6 +12,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
 const wanted = (name: 'primitives' | 'pipeline' | 'leases') => only === undefined || only.has(name);
+// `--events 10000` sizes the streams workload (default 20,000: about 12 minutes for both streams runs on 2 cores).
+const eventsArg = process.argv.indexOf('--events');
+const events = eventsArg >= 0 ? Number(process.argv[eventsArg + 1]) : undefined;
+if (events !== undefined && !(Number.isSafeInteger(events) && events > 0)) {
+  throw new Error('--events must be a positive integer');
+}
 
 /** Runs `bench` with the engine and this process on separate cores, and releases the cores after. */
 async function pinned<T>(engine: DynamoDBEngine, bench: () => Promise<T>): Promise<T> {
@@ -36,7 +42,10 @@ try {
   // runs them (CPU-bound), and with the latencies of AWS that the local engines lack.
   const pipeline =
     wanted('pipeline') && engine.capabilities.streams
-      ? [await benchPipeline(engine, { onProgress }), await benchPipeline(engine, { latency: {}, onProgress })]
+      ? [
+          await benchPipeline(engine, { ...(events && { events }), onProgress }),
+          await benchPipeline(engine, { ...(events && { events }), latency: {}, onProgress }),
+        ]
       : undefined;
   for (const result of pipeline ?? []) printPipelineBench(result);
   if (wanted('pipeline') && !pipeline)

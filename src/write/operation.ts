@@ -102,7 +102,13 @@ function statusOfError(error: RacesafeError): OutcomeStatus {
 
 /** Validates the options of a primitive: its own names plus the shared call options. */
 export function checkOptions(options: object | undefined, own: readonly string[], where: string): void {
-  rejectUnknownOptions(options, [...own, ...callOptionNames], where);
+  // Every primitive call runs this: the combined list (for the error message) is built only when a name is unknown.
+  if (options === undefined) return;
+  for (const name of Object.keys(options)) {
+    if (!own.includes(name) && !callOptionNames.includes(name)) {
+      rejectUnknownOptions(options, [...own, ...callOptionNames], where);
+    }
+  }
 }
 
 /**
