@@ -48,3 +48,19 @@ export function killProcessGroup(child: ChildProcess, signal: NodeJS.Signals = '
     child.kill(signal);
   }
 }
+
+/**
+ * Resolves once no process of the group led by `pgid` is left, or after `timeoutMs`. The group leader's exit event comes
+ * first; the JVM it started, killed in the same breath, can take a moment longer to be torn down and reaped.
+ */
+export async function processGroupGone(pgid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: the group is empty.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -9,7 +9,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { invalidOption, RacesafeError } from '../errors.js';
 import { type EngineCapabilities, probeCapabilities } from './capabilities.js';
-import { killProcessGroup, registerCleanup } from './cleanup.js';
+import { killProcessGroup, processGroupGone, registerCleanup } from './cleanup.js';
 import { hasJava, javaExecutable } from './java.js';
 import { freePort } from './ports.js';
 
@@ -166,6 +166,7 @@ async function spawnDynamoDBLocal(port: number): Promise<StartedEngine> {
       child.ref();
       killProcessGroup(child);
       await exited;
+      if (child.pid !== undefined) await processGroupGone(child.pid);
     },
   };
 }
