@@ -9,10 +9,13 @@ import type { DynamoDBEngine } from '../src/testing/dynamodb-engine.js';
  * tens of percent; pinned, both variants of a comparison run under the same split. Returns what was done, for the report.
  */
 export function pinEngineAndClient(engine: DynamoDBEngine): { readonly report: string; unpin(): void } {
-  const report = pin(engine);
-  // Children inherit this process's cores: release them before anything else (a fresh engine) is started.
+  // Read before pinning: once this process is pinned, availableParallelism() counts only its own cores.
+  const allCores = `0-${availableParallelism() - 1}`;
+  const pinned: string[] = [];
+  const report = pin(engine, pinned);
+  // Children inherit this process's cores: release everything pinned before anything else (a fresh engine) starts.
   const unpin = () => {
-    if (!report.startsWith('not')) taskset(`0-${availableParallelism() - 1}`, process.pid);
+    for (const pid of pinned) taskset(allCores, pid);
   };
   return { report, unpin };
 }
@@ -21,7 +24,8 @@ function taskset(cores: string, pid: number | string): void {
   execFileSync('taskset', ['-apc', cores, String(pid)], { stdio: 'ignore' });
 }
 
-function pin(engine: DynamoDBEngine): string {
+/** Pins, recording in `pinned` every process it pinned (also when a later step fails). */
+function pin(engine: DynamoDBEngine, pinned: string[]): string {
   const cores = availableParallelism();
   if (engine.pid === undefined) return 'not pinned: the engine runs in this process';
   if (process.platform !== 'linux' || cores < 2) return `not pinned: needs Linux and two cores (${cores} here)`;
@@ -31,8 +35,12 @@ function pin(engine: DynamoDBEngine): string {
     const members = execFileSync('pgrep', ['-g', String(engine.pid)], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean);
-    for (const pid of members) taskset(engineCore, pid);
+    for (const pid of members) {
+      taskset(engineCore, pid);
+      pinned.push(pid);
+    }
     taskset(clientCores, process.pid);
+    pinned.push(String(process.pid));
   } catch (error) {
     return `not pinned: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
   }

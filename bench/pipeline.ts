@@ -316,21 +316,10 @@ async function measure(
 async function warmUp(engine: DynamoDBEngine): Promise<void> {
   const name = uniqueTableName('bench_warm_up');
   await createTable(engine.dynamodb, { name, partitionKey: 'key' });
-  let version = 0;
-  const put = (i: number) =>
-    engine.client
-      .send(
-        new PutCommand({
-          TableName: name,
-          Item: { key: `k${i % 500}`, version: ++version, updatedAt: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(#key) OR #version < :version',
-          ExpressionAttributeNames: { '#key': 'key', '#version': 'version' },
-          ExpressionAttributeValues: { ':version': i % 7 === 0 ? 0 : version },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionalCheckFailed(error)) throw error;
-      });
+  const write = conditionalPut(engine.client, name);
+  // Every seventh write repeats version 1, so the failed-condition path is compiled too.
+  let version = 1;
+  const put = (i: number) => write({ key: `k${i % 500}`, version: i % 7 === 0 ? 1 : ++version, temperature: 0 });
   await closedLoop(warmUpRequests, 16, put);
 }
 
