@@ -1,6 +1,6 @@
 import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type KinesisEngine, startKinesis, waitForActiveStream } from '../kinesis-engine.js';
 import { seededRandom } from '../random.js';
 import { type EventSourceFailure, type KinesisEventSourceOptions, runKinesisEventSource } from './index.js';
@@ -479,24 +479,47 @@ describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEvent
   it('leaves no timer and no invocation running after stop()', async () => {
     const streamName = await createStream(2);
     await put(streamName, [{ key: 'k', body: { key: 'k', version: 1 } }]);
-    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-    const before = timers();
-    let invocations = 0;
-    // A long poll interval: at stop() both shard pollers and the shard discovery are asleep on a timer.
-    const runner = await runKinesisEventSource({
-      client: kinesis.client,
-      streamName,
-      pollIntervalMs: 30_000,
-      handler: async () => {
-        invocations += 1;
-      },
+    // Only the runner sleeps for the poll interval; the SDK's and other tests' timers come and go on their own, so
+    // counting every Timeout in the process made this test flaky. Track the runner's sleeps by their delay.
+    const pollIntervalMs = 30_000;
+    const sleeps = new Set<ReturnType<typeof setTimeout>>();
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      callback: () => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
+      const timer: ReturnType<typeof setTimeout> = Reflect.apply(realSetTimeout, globalThis, [callback, ms, ...args]);
+      if (ms === pollIntervalMs) sleeps.add(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation((timer) => {
+      sleeps.delete(timer as ReturnType<typeof setTimeout>);
+      realClearTimeout(timer);
     });
-    await runner.drain();
-    expect(timers()).toBeGreaterThan(before);
-    await runner.stop();
-    await runner.stop(); // idempotent
-    expect(timers()).toBe(before);
-    expect(invocations).toBe(1);
+    try {
+      let invocations = 0;
+      // A long poll interval: at stop() both shard pollers and the shard discovery are asleep on a timer.
+      const runner = await runKinesisEventSource({
+        client: kinesis.client,
+        streamName,
+        pollIntervalMs,
+        handler: async () => {
+          invocations += 1;
+        },
+      });
+      await runner.drain();
+      // drain() can return just before the last of them goes to sleep.
+      await vi.waitFor(() => expect(sleeps.size).toBe(3), { timeout: 5_000, interval: 20 });
+      await runner.stop();
+      await runner.stop(); // idempotent
+      expect(sleeps.size).toBe(0);
+      expect(invocations).toBe(1);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 
   it('fails drain() with a typed error carrying the cause when the onFailure sink throws, and stops', async () => {
