@@ -15,7 +15,7 @@ export interface PrimitivesBenchOptions {
   readonly concurrency?: number;
   /** Operations per round. @default 1000 */
   readonly ops?: number;
-  /** Paired rounds per comparison. @default 20 */
+  /** Paired rounds per comparison. @default 40 */
   readonly rounds?: number;
 }
 
@@ -25,7 +25,7 @@ export async function benchPrimitives(
 ): Promise<Comparison[]> {
   const concurrency = options.concurrency ?? 16;
   const ops = options.ops ?? 1000;
-  const rounds = options.rounds ?? 20;
+  const rounds = options.rounds ?? 40;
   const name = uniqueTableName('bench');
   await createTable(engine.dynamodb, { name, partitionKey: 'pk' });
   const table = defineTable({ client: engine.client, name, partitionKey: 'pk' });
