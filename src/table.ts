@@ -177,10 +177,13 @@ export const maxItemBytes = 400 * 1024;
  */
 export function itemSize(item: Item): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) {
-    if (value !== undefined) size += Buffer.byteLength(name) + valueSize(value);
-  }
+  for (const [name, value] of Object.entries(item)) size += attributeSize(name, value);
   return size;
+}
+
+/** The stored size of one attribute, name included, by DynamoDB's rules (0 for undefined: it is not stored). */
+export function attributeSize(name: string, value: unknown): number {
+  return value === undefined ? 0 : Buffer.byteLength(name) + valueSize(value);
 }
 
 function valueSize(value: unknown): number {

@@ -52,6 +52,24 @@ function isOperation(value: unknown): value is UpdateOperation {
   return typeof value === 'object' && value !== null && operation in value;
 }
 
+/**
+ * What a change writes into its attribute: the value or the operation's operand (undefined for {@link remove}).
+ * `always` is false for {@link setIfNotExists}, which writes nothing when the attribute exists.
+ */
+export function changeOperand(change: unknown): { readonly value: unknown; readonly always: boolean } {
+  if (!isOperation(change)) return { value: change, always: true };
+  switch (change[operation]) {
+    case 'increment':
+      return { value: change.by, always: true };
+    case 'remove':
+      return { value: undefined, always: true };
+    case 'setIfNotExists':
+      return { value: change.value, always: false };
+    case 'append':
+      return { value: change.values, always: true };
+  }
+}
+
 /** The SET and REMOVE clauses of an update, kept apart so that callers can add their own (version, token). */
 export interface UpdateClauses {
   readonly set: string[];

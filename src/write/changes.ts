@@ -1,9 +1,19 @@
 /** @module Validation of a `changes` object against the table's keys and racesafe's own attributes. */
 import { invalidInput } from '../errors.js';
-import type { Changes } from '../expression/update.js';
-import { isTokenAttribute, keyAttributes, type Table } from '../table.js';
+import { type Changes, changeOperand } from '../expression/update.js';
+import {
+  attributeSize,
+  checkFiniteNumbers,
+  isTokenAttribute,
+  keyAttributes,
+  maxItemBytes,
+  type Table,
+} from '../table.js';
 
-/** Rejects an empty update and changes to keys, the version, or racesafe's bookkeeping attributes. */
+/**
+ * Rejects an empty update, changes to keys, the version or racesafe's bookkeeping attributes, NaN or Infinity anywhere
+ * in a value, and changes whose values alone exceed DynamoDB's 400 KB item limit.
+ */
 export function checkChanges(
   table: Table,
   changes: Changes,
@@ -19,8 +29,19 @@ export function checkChanges(
     [table.tombstoneAttribute, 'is managed by racesafe'],
   ]);
   if (!options.allowVersion) owned.set(table.versionAttribute, 'the version is set by the version argument');
-  for (const attribute of Object.keys(changes)) {
+  let size = 0;
+  for (const [attribute, change] of Object.entries(changes)) {
     const rule = isTokenAttribute(table, attribute) ? 'is managed by racesafe' : owned.get(attribute);
     if (rule) throw invalidInput(`${field}.${attribute}`, rule);
+    const operand = changeOperand(change);
+    checkFiniteNumbers(operand.value, `${field}.${attribute}`);
+    if (operand.always) size += attributeSize(attribute, operand.value);
+  }
+  // The updated item holds at least what the changes always write, so the service would refuse it for certain.
+  if (size > maxItemBytes) {
+    throw invalidInput(
+      field,
+      `the changes alone are ${size} bytes; DynamoDB items must be at most 400 KB (${maxItemBytes} bytes)`,
+    );
   }
 }
