@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const publicApi = [
@@ -45,4 +47,47 @@ describe('the built package', () => {
     expect(help).toMatch(/racesafe lab/);
     expect(readFileSync('dist/cli/main.js', 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
   });
+
+  it('loads, at import time, only the packages its install instructions name', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    const optional = new Set(Object.keys(pkg.peerDependenciesMeta ?? {}));
+    const required = [
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}).filter((name) => !optional.has(name)),
+    ];
+    // README's "Test your own code" section: the extra packages racesafe/testing needs.
+    const testingInstall = /npm i -D ([^`\n]+)/.exec(readFileSync('README.md', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    expect(testingInstall).not.toEqual([]);
+    const allowed = {
+      'dist/index.js': required,
+      'dist/stream/index.js': required,
+      'dist/testing/index.js': [...required, ...testingInstall],
+    };
+    for (const [entry, names] of Object.entries(allowed)) {
+      const missing = staticPackageImports(entry).filter((name) => !names.includes(name));
+      expect(missing, `${entry} imports packages a user following the README may not have`).toEqual([]);
+    }
+  });
 });
+
+/** The packages an ES module file and the chunks it imports load statically (dynamic import() is left out). */
+function staticPackageImports(entry: string): string[] {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const match of code.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s*"([^"]+)";|^import\s*"([^"]+)";/gm)) {
+      const specifier = (match[1] ?? match[2]) as string;
+      if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+      else if (!specifier.startsWith('node:') && !builtinModules.includes(specifier)) {
+        const parts = specifier.split('/');
+        packages.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string));
+      }
+    }
+  };
+  visit(entry);
+  expect(seen.size).toBeGreaterThan(1); // the entry and at least one chunk: the walk follows relative imports
+  return [...packages];
+}
