@@ -19,6 +19,11 @@ export interface RacesafeErrorDetails {
   'validation.invalidInput': { readonly field: string; readonly rule: string };
   /** An option that is unknown or out of range. */
   'validation.invalidOption': { readonly field: string; readonly rule: string };
+  /**
+   * The stored item's version is of a kind this write cannot continue (updateWithLock counts versions up and needs a
+   * number, not an ordered string): nothing was written.
+   */
+  'write.incompatibleVersion': { readonly field: string; readonly stored: unknown };
   /** Optimistic retries ran out. */
   'write.conflict': { readonly attempts: number; readonly lastSeen: Record<string, unknown> | undefined };
   /** A transaction was cancelled; `reasons` has one entry per action, in order. */

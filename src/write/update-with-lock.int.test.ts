@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
+import { orderedVersion } from '../table.js';
 import { deleteIfNotNewer } from './delete-if-not-newer.js';
+import { putIfNewer } from './put-if-newer.js';
 import { noChange, updateWithLock } from './update-with-lock.js';
 
 const engine = useEngine();
@@ -84,6 +86,24 @@ describe('updateWithLock', () => {
     expect(outcome).toMatchObject({ status: 'applied', item: { existed: false, version: 8 } });
     const raw = await engine.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'doc' } }));
     expect(raw.Item?._rsDeleted).toBeUndefined();
+  });
+
+  it('refuses an item whose version is an ordered string, writing nothing', async () => {
+    const { table } = await freshTable(engine);
+    const version = orderedVersion('49590338271490256608559692538361571095921575989136588898');
+    await putIfNewer(table, { pk: 'doc', version, n: 1 });
+    let calls = 0;
+    const attempt = updateWithLock(table, { pk: 'doc' }, () => {
+      calls += 1;
+      return { pk: 'doc', n: 2 };
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'write.incompatibleVersion',
+      details: { field: 'version', stored: version },
+    });
+    expect(calls).toBe(0);
+    const raw = await engine.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'doc' } }));
+    expect(raw.Item).toMatchObject({ version, n: 1 });
   });
 
   it('rejects a key change, a non-object result and bad options', async () => {

@@ -58,6 +58,7 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
     TableName: table.name,
     Item: {
       ...next,
+      // updateWithLock refuses stored versions that are not numbers before it builds a put.
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
       // The put replaces the version it checked, so shifting the register here keeps its history exact.
       ...shiftedTokens(table, stored, token),
@@ -106,6 +107,7 @@ export async function updateWithLock<T extends object = Item>(
   return operation.run(async (): Promise<LockOutcome<T>> => {
     let stored = await readConsistently(operation, itemKey);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      checkCountable(table, stored);
       const current = visible(table, stored);
       const view = current === undefined ? undefined : (structuredClone(withoutBookkeeping(table, current)) as T);
       const next = await mutate(view);
@@ -134,6 +136,20 @@ export async function updateWithLock<T extends object = Item>(
       { attempts: maxAttempts, lastSeen },
     );
   });
+}
+
+/**
+ * Refuses to take over an item whose version is not a number (an ordered string written by putIfNewer, say): counting
+ * it up from 0 would make it go backwards for every version-monotonic writer.
+ */
+function checkCountable(table: Table, stored: Item | undefined): void {
+  const version = stored?.[table.versionAttribute];
+  if (version === undefined || typeof version === 'number') return;
+  throw new RacesafeError(
+    'write.incompatibleVersion',
+    `updateWithLock on ${table.name}: the stored ${table.versionAttribute} is ${JSON.stringify(version)}, not a number; updateWithLock counts versions up and would break its order`,
+    { field: table.versionAttribute, stored: version },
+  );
 }
 
 function checkedNext(table: Table, key: Item, next: unknown): Item {
