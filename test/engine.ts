@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, inject, it } from 'vitest';
+import { afterAll, describe, inject, it } from 'vitest';
 import type { Observer } from '../src/observe/events.js';
 import { defineTable } from '../src/table.js';
 import type { Capability } from '../src/testing/capabilities.js';
@@ -33,6 +33,20 @@ export function itWhen(capabilities: readonly Capability[]) {
   const skipped = it.skipIf(true);
   return (name: string, fn: () => unknown, timeout?: number) =>
     skipped(`${name} [skipped on ${engine.name}: no ${missing.join(', ')}]`, fn, timeout);
+}
+
+/**
+ * `describe`, or a skipped `describe` whose name gives `reason`, the way {@link itWhen} names a missing capability.
+ *
+ * @example
+ * ```ts
+ * describeWhen(inject('engine').name === 'dynamodb-local', 'needs DynamoDB Local (Java)')('replay', () => {});
+ * ```
+ */
+export function describeWhen(condition: boolean, reason: string) {
+  if (condition) return describe;
+  const skipped = describe.skipIf(true);
+  return (name: string, fn: () => void) => skipped(`${name} [skipped on ${inject('engine').name}: ${reason}]`, fn);
 }
 
 /** Creates a fresh table on the engine (a stream when the engine has streams) and a racesafe handle for it. */

@@ -1,9 +1,9 @@
 /** @module Lab test fixtures: a lab target on the project's shared engine plus kinesalite, and the 50-seed scenario test. */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type LabTarget, missingRequirement, runLab } from '../src/lab/runner.js';
 import type { Scenario } from '../src/lab/scenario.js';
 import { type KinesisEngine, startKinesis } from '../src/testing/kinesis-engine.js';
-import { useEngine } from './engine.js';
+import { describeWhen, useEngine } from './engine.js';
 
 /** A lab target for this test file; call inside a describe or at the top level. */
 export function useLabTarget(): () => LabTarget {
@@ -23,7 +23,8 @@ export function useLabTarget(): () => LabTarget {
  */
 export function scenarioHoldsOverSeeds(scenario: Scenario, seeds = 50): void {
   const onDynamoDBLocal = inject('engine').name === 'dynamodb-local';
-  describe.runIf(onDynamoDBLocal)(`lab scenario ${scenario.name} over ${seeds} seeds`, () => {
+  const skipReason = 'long, so runs once, in the dynamodb-local project';
+  describeWhen(onDynamoDBLocal, skipReason)(`lab scenario ${scenario.name} over ${seeds} seeds`, () => {
     const target = useLabTarget();
     const seedList = Array.from({ length: seeds }, (_, i) => i + 1);
 

@@ -2,15 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import naive from '../../examples/check/naive-consumer.js';
 import safe from '../../examples/check/safe-consumer.js';
+import { describeWhen } from '../../test/engine.js';
 import { useLabTarget } from '../../test/lab.js';
 import { checkDefinitionFrom, checkOnce, runCheck } from './check.js';
 
 const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
 
-describe.runIf(inject('engine').name === 'dynamodb-local')('racesafe check', () => {
+const skipReason = 'long, so runs once, in the dynamodb-local project';
+
+describeWhen(inject('engine').name === 'dynamodb-local', skipReason)('racesafe check', () => {
   const target = useLabTarget();
 
   it('finds the naive consumer breaking the default invariant, and the safe one holding it', {

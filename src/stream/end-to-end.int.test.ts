@@ -1,7 +1,7 @@
 import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { freshTable, itWhen, useEngine } from '../../test/engine.js';
+import { describeWhen, freshTable, itWhen, useEngine } from '../../test/engine.js';
 import type { OutcomeEvent } from '../observe/events.js';
 import type { Item, Table } from '../table.js';
 import { readCommitLog, versionRegressions } from '../testing/commit-log.js';
@@ -48,7 +48,10 @@ async function until(runner: EventSourceRunner): Promise<void> {
 }
 
 // kinesalite does not depend on the project's DynamoDB engine, and the state table's stream needs DynamoDB Local.
-describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('kinesisHandler behind the local event source', () => {
+const onDynamoDBLocalProject = process.env.RACESAFE_TEST_ENGINE !== 'dynalite';
+const skipReason = 'the state table needs a stream';
+
+describeWhen(onDynamoDBLocalProject, skipReason)('kinesisHandler behind the local event source', () => {
   let kinesis: KinesisEngine;
   beforeAll(async () => {
     kinesis = await startKinesis();

@@ -1,33 +1,104 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, inject, it } from 'vitest';
+import { describeWhen } from '../../test/engine.js';
 import { jvmsOnPort } from '../../test/jvms.js';
 import { startDynamoDB } from './dynamodb-engine.js';
 import { hasJava } from './java.js';
 import { startKinesis } from './kinesis-engine.js';
 import { createTable, deleteTable, uniqueTableName } from './tables.js';
 
-/** Starts DynamoDB Local in a child Node process and returns the child and the engine's port. */
-async function startEngineInChild(): Promise<{ child: ChildProcess; port: string }> {
+/** DynamoDB Local started by a child Node process, and what the test can observe of that child. */
+interface EngineInChild {
+  readonly port: string;
+  /** The engine's `pid`: its shell guard, which leads the process group that holds the JVM. */
+  readonly pgid: number;
+  /** Resolves with the child's exit code once the child exited and its output streams closed. */
+  readonly closed: Promise<number | null>;
+  /** Everything the child wrote to stdout and stderr so far. */
+  output(): string;
+  /** Tells the child to run the ending it was started with. */
+  cue(): void;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Starts DynamoDB Local in a child Node process that then waits for a cue on stdin and runs `ending` (a statement).
+ * The child writes a line for every process-group kill it makes: the JVM's stdin-pipe guard (dynamodb-engine.ts) kills
+ * the JVM whenever the child dies, so only that line shows that the child's own cleanup stopped the engine.
+ */
+async function startEngineInChild(ending = ''): Promise<EngineInChild> {
   const script = `
+    import { writeSync } from 'node:fs';
+    import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
     import { startDynamoDB } from './src/testing/dynamodb-engine.ts';
+    const kill = process.kill.bind(process);
+    process.kill = (pid, signal) => {
+      if (pid < 0) writeSync(1, 'killed group ' + -pid + ' with ' + signal + '\\n');
+      return kill(pid, signal);
+    };
     const db = await startDynamoDB({ engine: 'dynamodb-local' });
-    console.log(new URL(db.endpoint).port);
-    setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    writeSync(1, JSON.stringify({ port: new URL(db.endpoint).port, pgid: db.pid }) + '\\n');
+    process.stdin.once('data', () => {
+      process.stdin.destroy();
+      ${ending}
+    });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += String(chunk);
   });
-  const port = await new Promise<string>((resolve) =>
-    child.stdout?.once('data', (chunk) => resolve(String(chunk).trim())),
-  );
-  return { child, port };
+  child.stderr.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const started = await Promise.race([
+    new Promise<{ port: string; pgid: number }>((resolve) => {
+      const onData = () => {
+        const line = /^\{.*\}$/m.exec(output)?.[0];
+        if (line === undefined) return;
+        child.stdout.off('data', onData);
+        resolve(JSON.parse(line));
+      };
+      child.stdout.on('data', onData);
+    }),
+    closed.then((code) =>
+      Promise.reject(new Error(`the child exited (code ${code}) before the engine started: ${output}`)),
+    ),
+  ]);
+  return {
+    ...started,
+    closed,
+    output: () => output,
+    cue: () => child.stdin.write('\n'),
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+/**
+ * Ends the child with `end` and checks that it exits with `exitCode`, that its cleanup killed the engine's process
+ * group, and that no JVM is left on the engine's port. Kills the child whatever happens.
+ */
+async function expectCleanupStopsEngine(engine: EngineInChild, end: () => void, exitCode: number): Promise<void> {
+  try {
+    expect(jvmsOnPort(engine.port)).toHaveLength(1);
+    end();
+    const code = await engine.closed;
+    expect(engine.output()).toContain(`killed group ${engine.pgid} with SIGKILL`);
+    expect(code, engine.output()).toBe(exitCode);
+    await expect.poll(() => jvmsOnPort(engine.port), { timeout: 10_000, interval: 200 }).toEqual([]);
+  } finally {
+    engine.kill('SIGKILL');
+  }
 }
 
 // These tests start their own engines, so they run once: in the DynamoDB Local project.
 const ownEngineTests = inject('engine').name === 'dynamodb-local' && hasJava();
 
-describe.runIf(ownEngineTests)('startDynamoDB', () => {
+const skipReason = 'starts its own DynamoDB Local, so runs once, in the dynamodb-local project with Java';
+
+describeWhen(ownEngineTests, skipReason)('startDynamoDB', () => {
   it('starts DynamoDB Local, measures its capabilities, and leaves no JVM after stop()', async () => {
     const db = await startDynamoDB({ engine: 'dynamodb-local' });
     const port = new URL(db.endpoint).port;
@@ -46,26 +117,47 @@ describe.runIf(ownEngineTests)('startDynamoDB', () => {
   });
 
   it('leaves no JVM when the process that started it is SIGKILLed (no exit handler runs)', async () => {
-    const { child, port } = await startEngineInChild();
+    const engine = await startEngineInChild();
     try {
-      expect(jvmsOnPort(port)).toHaveLength(1);
-      child.kill('SIGKILL');
-      await expect.poll(() => jvmsOnPort(port), { timeout: 10_000, interval: 200 }).toEqual([]);
+      expect(jvmsOnPort(engine.port)).toHaveLength(1);
+      engine.kill('SIGKILL');
+      await engine.closed;
+      expect(engine.output()).not.toContain('killed group'); // the stdin-pipe guard alone stopped the JVM
+      await expect.poll(() => jvmsOnPort(engine.port), { timeout: 10_000, interval: 200 }).toEqual([]);
     } finally {
-      child.kill('SIGKILL');
+      engine.kill('SIGKILL');
     }
   });
 
   it('stops the JVM when the process is interrupted with SIGINT', async () => {
-    const { child, port } = await startEngineInChild();
-    try {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-      await expect.poll(() => jvmsOnPort(port), { timeout: 10_000, interval: 200 }).toEqual([]);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    const engine = await startEngineInChild();
+    await expectCleanupStopsEngine(engine, () => engine.kill('SIGINT'), 130);
+  });
+
+  it('stops the JVM when the process is terminated with SIGTERM', async () => {
+    const engine = await startEngineInChild();
+    await expectCleanupStopsEngine(engine, () => engine.kill('SIGTERM'), 143);
+  });
+
+  it('stops the JVM when an uncaught exception ends the process', async () => {
+    const engine = await startEngineInChild(`throw new Error('uncaught after start');`);
+    await expectCleanupStopsEngine(engine, engine.cue, 1);
+    expect(engine.output()).toContain('uncaught after start');
+  });
+
+  it('stops the JVM when an unhandled promise rejection ends the process', async () => {
+    const engine = await startEngineInChild(`Promise.reject(new Error('rejected after start'));`);
+    await expectCleanupStopsEngine(engine, engine.cue, 1);
+    expect(engine.output()).toContain('rejected after start');
+  });
+
+  it('stops the JVM when the process finishes its work and exits without calling stop()', async () => {
+    // One request, then nothing is left to do: the event loop empties and Node exits 0.
+    const engine = await startEngineInChild(
+      `db.dynamodb.send(new ListTablesCommand({})).then(() => writeSync(1, 'work done\\n'));`,
+    );
+    await expectCleanupStopsEngine(engine, engine.cue, 0);
+    expect(engine.output()).toContain('work done');
   });
 
   it('rejects an unknown engine name with a typed error naming the option', async () => {

@@ -1,13 +1,15 @@
 import { CreateStreamCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeWhen } from '../../../test/engine.js';
 import { type KinesisEngine, startKinesis, waitForActiveStream } from '../kinesis-engine.js';
 import { seededRandom } from '../random.js';
 import { type EventSourceFailure, type KinesisEventSourceOptions, runKinesisEventSource } from './index.js';
 import { hash32 } from './shard-poller.js';
 
 // kinesalite does not depend on the DynamoDB engine of the project: run these once, in the dynamodb-local project.
-describe.runIf(process.env.RACESAFE_TEST_ENGINE !== 'dynalite')('runKinesisEventSource on kinesalite', () => {
+const skipReason = 'uses kinesalite only, so runs once, in the dynamodb-local project';
+describeWhen(process.env.RACESAFE_TEST_ENGINE !== 'dynalite', skipReason)('runKinesisEventSource on kinesalite', () => {
   let kinesis: KinesisEngine;
   let streams = 0;
   beforeAll(async () => {
