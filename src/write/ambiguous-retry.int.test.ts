@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { decrement, increment } from '../expression/update.js';
 import { defineTable, type Table } from '../table.js';
 import { localClientConfig } from '../testing/dynamodb-engine.js';
 import { createFaults } from '../testing/faults.js';
+import { transaction } from '../transaction/builder.js';
 import { deleteIfNotNewer } from './delete-if-not-newer.js';
 import { guardedUpdate } from './guarded-update.js';
 import { putIfNewer } from './put-if-newer.js';
@@ -163,6 +164,23 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     expect(outcome.status).toBe('applied');
     expect((await stored(name, 'sku'))?.quantity).toBe(6);
   });
+
+  itWhen(['transactions'])(
+    'a transaction is applied once: the SDK re-sends it under the same ClientRequestToken',
+    async () => {
+      const { table, name, faults } = await withLostResponse('TransactWriteItems');
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 1 } }));
+      // Without the token the re-sent transaction would fail its guard (the stock is 0 by then) and be cancelled.
+      const result = await transaction()
+        .update(table, { pk: 'sku' }, { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } })
+        .put(table, { pk: 'order#1', sku: 'sku' }, { require: { pk: { exists: false } } })
+        .commit();
+      expect(faults.stats.lostResponse.injected).toBe(1);
+      expect(result.status).toBe('applied');
+      expect((await stored(name, 'sku'))?.quantity).toBe(0);
+      expect(await stored(name, 'order#1')).toEqual({ pk: 'order#1', sku: 'sku' });
+    },
+  );
 });
 
 describe('the write-token register stays bounded', () => {
