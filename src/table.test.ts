@@ -76,7 +76,15 @@ describe('item rules', () => {
 
   it('measures item size by names and values', () => {
     expect(itemSize({ ab: 'xyz' })).toBe(5);
-    expect(itemSize({ n: 1, b: true })).toBe(1 + 21 + 1 + 1);
+    expect(itemSize({ n: 1, b: true })).toBe(1 + 2 + 1 + 1);
+    // Numbers: one byte per two significant digits, plus one; leading and trailing zeros are not stored.
+    expect(itemSize({ n: 123_456 })).toBe(1 + 4);
+    expect(itemSize({ n: -0.0012 })).toBe(1 + 2);
+    expect(itemSize({ n: 1.5e-7 })).toBe(1 + 2);
+    expect(itemSize({ n: 1200 })).toBe(1 + 2);
+    expect(itemSize({ n: 0 })).toBe(1 + 1);
+    expect(itemSize({ n: 2n ** 100n })).toBe(1 + 17);
+    expect(itemSize({ l: Array.from({ length: 20_000 }, (_, i) => i % 100) })).toBeLessThan(100_000);
     expect(itemSize({ big: 'é'.repeat(10) })).toBe(3 + 20);
   });
 

@@ -188,13 +188,26 @@ export function attributeSize(name: string, value: unknown): number {
 
 function valueSize(value: unknown): number {
   if (typeof value === 'string') return Buffer.byteLength(value);
-  if (typeof value === 'number' || typeof value === 'bigint') return 21;
+  if (typeof value === 'number' || typeof value === 'bigint') return numberSize(value);
   if (typeof value === 'boolean' || value === null) return 1;
   if (value instanceof Uint8Array) return value.byteLength;
   if (value instanceof Set) return [...value].reduce((sum: number, element) => sum + valueSize(element), 0);
   if (Array.isArray(value)) return 3 + value.reduce((sum: number, element) => sum + 1 + valueSize(element), 0);
   if (typeof value === 'object') return 3 + itemSize(value as Item) + Object.keys(value).length;
   return 0;
+}
+
+/**
+ * DynamoDB's size of a number: about one byte per two significant digits, plus one (leading and trailing zeros are
+ * not stored). A flat worst case (21 bytes) would refuse a list of 20,000 small numbers that the service accepts.
+ */
+function numberSize(value: number | bigint): number {
+  const digits = String(value).replace(/e.*$|[-.]/g, '');
+  let start = 0;
+  let end = digits.length;
+  while (start < end && digits[start] === '0') start++;
+  while (end > start && digits[end - 1] === '0') end--;
+  return Math.ceil((end - start) / 2) + 1;
 }
 
 /** Rejects an item over DynamoDB's 400 KB limit before any request is sent. */

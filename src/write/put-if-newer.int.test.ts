@@ -93,4 +93,13 @@ describe('putIfNewer', () => {
     const stored = await engine.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'a' } }));
     expect(stored.Item).toBeUndefined();
   });
+
+  it('accepts an item near the limit whose size is mostly small numbers, as the engine does', async () => {
+    const { table } = await freshTable(engine);
+    // About 3 bytes each as stored; counted at a flat 21 bytes they would come to 1 MB and be refused.
+    const readings = Array.from({ length: 50_000 }, (_, i) => i % 100);
+    expect(await putIfNewer(table, { pk: 'series', version: 1, readings })).toMatchObject({ status: 'applied' });
+    const stored = await engine.client.send(new GetCommand({ TableName: table.name, Key: { pk: 'series' } }));
+    expect(stored.Item?.readings).toEqual(readings);
+  });
 });
