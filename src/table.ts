@@ -173,7 +173,8 @@ export const maxItemBytes = 400 * 1024;
 
 /**
  * The item's size as DynamoDB counts it (attribute names plus values, UTF-8), closely enough to reject an oversized
- * item before sending it. Numbers are counted at their largest (21 bytes).
+ * item before sending it. Close to the limit the service has the last word: it may still refuse an item a few bytes
+ * under it.
  */
 export function itemSize(item: Item): number {
   let size = 0;
