@@ -1,5 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutcomeEvent } from './events.js';
 import { type LoggerLike, powertoolsLogger, powertoolsMetrics } from './powertools.js';
 
@@ -34,6 +35,11 @@ describe('powertoolsMetrics', () => {
 });
 
 describe('powertoolsLogger', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
   it('logs each outcome at its level with key, reason and the caller context', () => {
     const lines: Array<[string, string, object]> = [];
     const logger = Object.fromEntries(
@@ -52,6 +58,7 @@ describe('powertoolsLogger', () => {
     ]);
     expect(lines[0]?.[2]).toEqual({
       racesafe: {
+        op: 'putIfNewer',
         table: 'state',
         key: { pk: 'a' },
         status: 'stale',
@@ -60,6 +67,33 @@ describe('powertoolsLogger', () => {
         reason: 'version 42 is newer than 41',
         context: { eventId: 'e1', version: 41 },
       },
+    });
+  });
+
+  it('writes one structured JSON entry per outcome through a real Powertools Logger', () => {
+    // POWERTOOLS_DEV makes the Logger print through the global console (Powertools' documented way to inspect logs).
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const entries: Array<[string, Record<string, unknown>]> = [];
+    for (const method of ['debug', 'info', 'warn', 'error'] as const) {
+      vi.spyOn(console, method).mockImplementation((line: string) => {
+        entries.push([method, JSON.parse(line)]);
+      });
+    }
+    // DEBUG so that an entry sent at the wrong level would still be captured, not filtered out.
+    const logger = new Logger({ serviceName: 'consumer', logLevel: 'DEBUG' });
+    powertoolsLogger(logger)(event('stale', { attempts: 2, latencyMs: 7, reason: 'version 42 is newer than 41' }));
+    expect(entries).toHaveLength(1);
+    const [level, entry] = entries[0] ?? [];
+    expect(level).toBe('info');
+    expect(entry).toMatchObject({ level: 'INFO', message: 'racesafe putIfNewer stale', service: 'consumer' });
+    expect(entry?.racesafe).toEqual({
+      op: 'putIfNewer',
+      table: 'state',
+      key: { pk: 'a' },
+      status: 'stale',
+      attempts: 2,
+      latencyMs: 7,
+      reason: 'version 42 is newer than 41',
     });
   });
 });

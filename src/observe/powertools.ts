@@ -90,8 +90,9 @@ const defaultLevels: Record<OutcomeStatus, LogLevel> = {
 };
 
 /**
- * Logs each outcome as one structured line (`racesafe putIfNewer stale`) with the key, attempts, latency, reason and
- * the caller's context (for example a stream event's id and version).
+ * Logs each outcome as one structured line (`racesafe putIfNewer stale`) whose `racesafe` field holds the operation,
+ * table, key, status, attempts, latency, reason and the caller's context (for example a stream event's id and version),
+ * so that log queries can filter on any of them.
  *
  * @example
  * ```ts
@@ -108,6 +109,7 @@ export function powertoolsLogger(logger: LoggerLike, options: LoggerObserverOpti
     if (level === 'silent') return;
     logger[level](`racesafe ${event.op} ${event.status}`, {
       racesafe: {
+        op: event.op,
         table: event.table,
         key: event.key,
         status: event.status,

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { DescribeTimeToLiveCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, inject, it } from 'vitest';
-import { describeWhen } from '../../test/engine.js';
+import { describeWhen, itWhen, useEngine } from '../../test/engine.js';
 import { jvmsOnPort } from '../../test/jvms.js';
 import { startDynamoDB } from './dynamodb-engine.js';
 import { hasJava } from './java.js';
@@ -21,6 +22,11 @@ interface EngineInChild {
   /** Tells the child to run the ending it was started with. */
   cue(): void;
   kill(signal: NodeJS.Signals): void;
+}
+
+/** Runs `script` (an ES module; TypeScript imports resolve through tsx) in a child Node process. */
+function spawnScript(script: string, env: NodeJS.ProcessEnv = process.env) {
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env });
 }
 
 /**
@@ -44,7 +50,7 @@ async function startEngineInChild(ending = ''): Promise<EngineInChild> {
       process.stdin.destroy();
       ${ending}
     });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+  const child = spawnScript(script);
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += String(chunk);
@@ -114,6 +120,46 @@ describeWhen(ownEngineTests, skipReason)('startDynamoDB', () => {
     await db.stop();
     await db.stop(); // idempotent
     expect(jvmsOnPort(port)).toEqual([]);
+  });
+
+  it("'auto' picks DynamoDB Local when java is found, and leaves no JVM after stop()", async () => {
+    const db = await startDynamoDB({ engine: 'auto' });
+    const port = new URL(db.endpoint).port;
+    try {
+      expect(db.engine).toBe('dynamodb-local');
+      expect(db.pid).toBeTypeOf('number');
+      expect(db.capabilities).toMatchObject({ transactions: true, streams: true, ttl: true });
+      expect(jvmsOnPort(port)).toHaveLength(1);
+    } finally {
+      await db.stop();
+    }
+    expect(jvmsOnPort(port)).toEqual([]);
+  });
+
+  it("'auto' falls back to dynalite in a process that finds no java (no JAVA_HOME, no java on PATH)", async () => {
+    const script = `
+      import { startDynamoDB } from './src/testing/dynamodb-engine.ts';
+      import { hasJava } from './src/testing/java.ts';
+      const db = await startDynamoDB({ engine: 'auto' });
+      console.log(JSON.stringify({ javaFound: hasJava(), engine: db.engine, pid: db.pid ?? null }));
+      await db.stop();`;
+    const { JAVA_HOME: _javaHome, ...env } = process.env;
+    // Node itself is run by absolute path; the PATH holds only the project's bin directory, which has no java.
+    const child = spawnScript(script, { ...env, PATH: join(process.cwd(), 'node_modules', '.bin') });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code, output).toBe(0);
+    expect(JSON.parse(/^\{.*\}$/m.exec(output)?.[0] ?? 'null'), output).toEqual({
+      javaFound: false,
+      engine: 'dynalite',
+      pid: null,
+    });
   });
 
   it('leaves no JVM when the process that started it is SIGKILLed (no exit handler runs)', async () => {
@@ -199,6 +245,8 @@ describe('startKinesis', () => {
 });
 
 describe('createTable', () => {
+  const shared = useEngine();
+
   it('creates a keyed table, with a stream when the engine has streams', async () => {
     const engine = inject('engine');
     const db = await startDynamoDB({ engine: engine.name });
@@ -216,6 +264,17 @@ describe('createTable', () => {
       await deleteTable(db.client, name); // already gone is fine
     } finally {
       await db.stop();
+    }
+  });
+
+  itWhen(['ttl'])('turns on TTL on the ttlAttribute', async () => {
+    const name = uniqueTableName('tables_ttl');
+    await createTable(shared.dynamodb, { name, partitionKey: 'pk', ttlAttribute: 'expiresAt' });
+    try {
+      const { TimeToLiveDescription } = await shared.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: name }));
+      expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+    } finally {
+      await deleteTable(shared.dynamodb, name);
     }
   });
 });
