@@ -77,8 +77,13 @@ describe('item rules', () => {
   it('measures item size by names and values', () => {
     expect(itemSize({ ab: 'xyz' })).toBe(5);
     expect(itemSize({ n: 1, b: true })).toBe(1 + 2 + 1 + 1);
-    // Numbers: one byte per two significant digits, plus one; leading and trailing zeros are not stored.
+    // Numbers: one byte per pair of digits (aligned on the decimal point) from the first significant one to the last,
+    // plus one; leading and trailing zeros are not stored.
     expect(itemSize({ n: 123_456 })).toBe(1 + 4);
+    expect(itemSize({ n: 120 })).toBe(1 + 3);
+    expect(itemSize({ n: 0.1 + 0.2 })).toBe(1 + 10);
+    expect(itemSize({ n: 1e21 })).toBe(1 + 2);
+    expect(itemSize({ n: -12n })).toBe(1 + 2);
     expect(itemSize({ n: -0.0012 })).toBe(1 + 2);
     expect(itemSize({ n: 1.5e-7 })).toBe(1 + 2);
     expect(itemSize({ n: 1200 })).toBe(1 + 2);
@@ -90,6 +95,9 @@ describe('item rules', () => {
 
   it('finds NaN and Infinity at any depth and names the path to them', () => {
     expect(() => checkFiniteNumbers({ a: 1, b: [1, 'x', { c: 2 }], d: new Set([1]) }, 'item')).not.toThrow();
+    expect(() => checkFiniteNumbers({ a: { s: new Set([1, Number.NaN]) } }, 'item')).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ field: 'item.a.s' }) }),
+    );
     expect(() => checkFiniteNumbers({ a: { b: [1, { c: Number.NaN }] } }, 'item')).toThrow(
       expect.objectContaining({
         code: 'validation.invalidInput',

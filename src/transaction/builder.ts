@@ -117,7 +117,7 @@ export class TransactionBuilder {
     const field = this.#field();
     checkOptions(input, ['changes', 'require'], `${field}.update`);
     const itemKey = keyOf(table, key, `${field}.key`);
-    checkChanges(table, input.changes, `${field}.changes`, { allowVersion: true });
+    checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true });
     const guard = guardCondition(guardParts(input.require ?? {}, `${field}.require`));
     return this.#push({ kind: 'update', table, key: itemKey, changes: input.changes, ...joined(guard ? [guard] : []) });
   }

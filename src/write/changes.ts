@@ -4,7 +4,9 @@ import { type Changes, changeOperand } from '../expression/update.js';
 import {
   attributeSize,
   checkFiniteNumbers,
+  type Item,
   isTokenAttribute,
+  itemSize,
   keyAttributes,
   maxItemBytes,
   type Table,
@@ -12,10 +14,11 @@ import {
 
 /**
  * Rejects an empty update, changes to keys, the version or racesafe's bookkeeping attributes, NaN or Infinity anywhere
- * in a value, and changes whose values alone exceed DynamoDB's 400 KB item limit.
+ * in a value, and a key and changes that alone exceed DynamoDB's 400 KB item limit.
  */
 export function checkChanges(
   table: Table,
+  key: Item,
   changes: Changes,
   field: string,
   options: { allowVersion?: boolean } = {},
@@ -29,7 +32,8 @@ export function checkChanges(
     [table.tombstoneAttribute, 'is managed by racesafe'],
   ]);
   if (!options.allowVersion) owned.set(table.versionAttribute, 'the version is set by the version argument');
-  let size = 0;
+  // The key is stored with the item, so it counts too.
+  let size = itemSize(key);
   for (const [attribute, change] of Object.entries(changes)) {
     const rule = isTokenAttribute(table, attribute) ? 'is managed by racesafe' : owned.get(attribute);
     if (rule) throw invalidInput(`${field}.${attribute}`, rule);
@@ -41,7 +45,7 @@ export function checkChanges(
   if (size > maxItemBytes) {
     throw invalidInput(
       field,
-      `the changes alone are ${size} bytes; DynamoDB items must be at most 400 KB (${maxItemBytes} bytes)`,
+      `the key and changes alone are ${size} bytes; DynamoDB items must be at most 400 KB (${maxItemBytes} bytes)`,
     );
   }
 }

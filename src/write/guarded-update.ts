@@ -76,7 +76,7 @@ export async function guardedUpdate<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   if (typeof input !== 'object' || input === null) throw invalidInput('input', 'must be { changes, require? }');
   checkOptions(input, ['changes', 'require'], 'guardedUpdate input');
-  checkChanges(table, input.changes, 'changes', { allowVersion: true });
+  checkChanges(table, itemKey, input.changes, 'changes', { allowVersion: true });
   const parts = guardParts(input.require ?? {}, 'require');
   const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);

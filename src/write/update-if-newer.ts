@@ -55,7 +55,7 @@ export async function updateIfNewer<T extends object = Item>(
   checkOptions(options, [], 'updateIfNewer');
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
-  checkChanges(table, changes, 'changes');
+  checkChanges(table, itemKey, changes, 'changes');
   const token = newWriteToken();
   const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
   const operation = new Operation(table, 'updateIfNewer', itemKey, options);

@@ -38,6 +38,17 @@ describe('bad input is refused with a typed error naming the field, before any r
       (t) => updateIfNewer(t, { pk: 'a' }, 1, { a: overLimit.slice(200_000), b: overLimit.slice(200_000) }),
       'changes',
     ],
+    [
+      'updateIfNewer: the key and changes over 400 KB together',
+      (t) => updateIfNewer(t, { pk: 'k'.repeat(1024) }, 1, { big: overLimit.slice(1000) }),
+      'changes',
+    ],
+    [
+      'updateIfNewer: NaN in a set',
+      (t) => updateIfNewer(t, { pk: 'a' }, 1, { s: new Set([1, Number.NaN]) }),
+      'changes.s',
+    ],
+    ['putIfNewer: Infinity in a set', (t) => putIfNewer(t, { pk: 'a', version: 1, s: new Set([Infinity]) }), 'item.s'],
     ['updateIfNewer: ordered string too', (t) => updateIfNewer(t, { pk: 'a' }, '', { a: 1 }), 'version'],
     [
       'guardedUpdate: Infinity appended',
@@ -88,6 +99,34 @@ describe('bad input is refused with a typed error naming the field, before any r
     const { sent, table } = recordingClient();
     await updateIfNewer(table, { pk: 'a' }, 2, { big: setIfNotExists(overLimit) });
     expect(sent).toEqual(['UpdateCommand']);
+  });
+
+  it('updateWithLock: refuses an item that turned out, after a conflict, to have a string version', async () => {
+    const sent: string[] = [];
+    const conflict = Object.assign(new Error('The conditional request failed'), {
+      name: 'ConditionalCheckFailedException',
+      // ALL_OLD, as the service sends it: another writer stored an ordered-string version meanwhile.
+      Item: { pk: { S: 'a' }, version: { S: '0042' } },
+    });
+    const client = {
+      send: async (command: object) => {
+        sent.push(command.constructor.name);
+        if (command.constructor.name === 'PutCommand') throw conflict;
+        return { Item: { pk: 'a', version: 1 } };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const table = defineTable({ client, name: 'state', partitionKey: 'pk' });
+    let calls = 0;
+    const attempt = updateWithLock(table, { pk: 'a' }, (current) => {
+      calls += 1;
+      return { ...current, n: 1 };
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'write.incompatibleVersion',
+      details: { field: 'version', stored: '0042' },
+    });
+    expect(calls).toBe(1);
+    expect(sent).toEqual(['GetCommand', 'PutCommand']);
   });
 
   it('updateWithLock: reads, then refuses what mutate returned without writing it', async () => {
