@@ -49,6 +49,29 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     expect(faults.stats.lostResponse.injected).toBe(1);
   });
 
+  it('putIfNewer reports stale when a newer version landed between the lost response and the retry', async () => {
+    const { table, plain, client, faults } = await withLostResponse('PutItem');
+    let interleaved = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        if (!interleaved) {
+          interleaved = true;
+          await putIfNewer(plain, { pk: 'a', version: 43 });
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'interleaveNewerWriter' },
+    );
+    // A put replaces the whole item, tokens included: the retry cannot see that 42 landed, only that 43 is stored.
+    expect(await putIfNewer(table, { pk: 'a', version: 42 })).toEqual({
+      status: 'stale',
+      current: { pk: 'a', version: 43 },
+    });
+    expect(interleaved).toBe(true);
+    expect(faults.stats.lostResponse.injected).toBe(1);
+  });
+
   it('updateIfNewer reports applied with the stored item', async () => {
     const { table, faults } = await withLostResponse('UpdateItem');
     const outcome = await updateIfNewer(table, { pk: 'a' }, 3, { n: increment(1) });

@@ -478,7 +478,7 @@ describeWhen(process.env.RACESAFE_TEST_ENGINE !== 'dynalite', skipReason)('runKi
     ]);
   });
 
-  it('leaves no timer and no invocation running after stop()', async () => {
+  it('leaves none of its poll sleeps and no invocation running after stop()', async () => {
     const streamName = await createStream(2);
     await put(streamName, [{ key: 'k', body: { key: 'k', version: 1 } }]);
     // Only the runner sleeps for the poll interval; the SDK's and other tests' timers come and go on their own, so
