@@ -2,16 +2,17 @@
 import { type DynamoDBEngine, startDynamoDB } from '../src/testing/dynamodb-engine.js';
 import { printComparisons } from './harness.js';
 import { benchLeases, printLeases } from './leases.js';
+import { benchOverhead, printOverhead } from './overhead.js';
 import { pinEngineAndClient } from './pinning.js';
 import { benchPipeline, printPipelineBench } from './pipeline.js';
 import { benchPrimitives } from './primitives.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// `npm run bench -- --only primitives,leases` runs a subset; `--json` prints every number.
+// `npm run bench -- --only overhead,primitives,leases` runs a subset; `--json` prints every number.
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
-const wanted = (name: 'primitives' | 'pipeline' | 'leases') => only === undefined || only.has(name);
+const wanted = (name: 'overhead' | 'primitives' | 'pipeline' | 'leases') => only === undefined || only.has(name);
 // `--events 10000` sizes the streams workload (default 20,000: about 12 minutes for both streams runs on 2 cores).
 const eventsArg = process.argv.indexOf('--events');
 const events = eventsArg >= 0 ? Number(process.argv[eventsArg + 1]) : undefined;
@@ -35,6 +36,8 @@ const onProgress = (line: string) => console.error(line);
 const engine = await startDynamoDB({ engine: 'auto' });
 try {
   console.log(`engine: ${engine.engine} at ${engine.endpoint}`);
+  const overhead = wanted('overhead') ? await benchOverhead() : undefined;
+  if (overhead) printOverhead(overhead);
   const primitives = wanted('primitives') ? await pinned(engine, () => benchPrimitives(engine)) : undefined;
   if (primitives)
     printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);
@@ -53,7 +56,7 @@ try {
   const leases = wanted('leases') ? await benchLeases(engine) : undefined;
   if (leases) printLeases(leases);
   if (process.argv.includes('--json'))
-    console.log(JSON.stringify({ engine: engine.engine, primitives, pipeline, leases }, null, 2));
+    console.log(JSON.stringify({ engine: engine.engine, overhead, primitives, pipeline, leases }, null, 2));
 } finally {
   await engine.stop();
 }

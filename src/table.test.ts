@@ -84,6 +84,10 @@ describe('item rules', () => {
     expect(itemSize({ n: 0.1 + 0.2 })).toBe(1 + 10);
     expect(itemSize({ n: 1e21 })).toBe(1 + 2);
     expect(itemSize({ n: -12n })).toBe(1 + 2);
+    // Safe integers take an arithmetic path: it must agree with the general one.
+    for (const n of [7, 10, 99, 100, 120, 1200, 12_345, -1_000_001, 2 ** 53 - 1, 9_007_199_254_740_000]) {
+      expect(itemSize({ n }), String(n)).toBe(itemSize({ n: BigInt(n) }));
+    }
     expect(itemSize({ n: -0.0012 })).toBe(1 + 2);
     expect(itemSize({ n: 1.5e-7 })).toBe(1 + 2);
     expect(itemSize({ n: 1200 })).toBe(1 + 2);

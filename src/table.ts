@@ -206,6 +206,7 @@ function valueSize(value: unknown): number {
  */
 function numberSize(value: number | bigint): number {
   if (value === 0 || value === 0n) return 1;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return integerSize(Math.abs(value));
   // "d.ddde±x": the first significant digit has power x, the last x minus the digits after it.
   const [mantissa = '', exponent = '0'] = (typeof value === 'bigint' ? bigintExponential(value) : value.toExponential())
     .replace(/^-/, '')
@@ -213,6 +214,22 @@ function numberSize(value: number | bigint): number {
   const first = Number(exponent);
   const last = first - (mantissa.replace('.', '').replace(/0+$/, '').length - 1);
   return Math.floor(first / 2) - Math.floor(last / 2) + 1 + 1;
+}
+
+/** {@link numberSize} of a positive safe integer, by arithmetic: most numbers are, and this runs on every write. */
+function integerSize(value: number): number {
+  let rest = value;
+  let last = 0;
+  while (rest % 10 === 0) {
+    rest /= 10;
+    last += 1;
+  }
+  let first = last;
+  while (rest >= 10) {
+    rest = Math.floor(rest / 10);
+    first += 1;
+  }
+  return Math.floor(first / 2) - Math.floor(last / 2) + 2;
 }
 
 /** A bigint in `toExponential()` form. */

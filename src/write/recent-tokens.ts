@@ -50,7 +50,8 @@ function renderedRegister(table: Table): RenderedRegister {
       .reverse();
     register = {
       names,
-      shift: [...shift, `${placeholders[0]} = :rsTok`],
+      // One pre-joined clause: every UpdateItem of racesafe carries all sixteen, so they are joined once per table.
+      shift: [[...shift, `${placeholders[0]} = :rsTok`].join(', ')],
       notMine: `NOT (${placeholders.map((name) => `${name} = :rsTok`).join(' OR ')})`,
     };
     rendered.set(table, register);
