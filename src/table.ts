@@ -213,7 +213,7 @@ function numberSize(value: number | bigint): number {
     .split('e');
   const first = Number(exponent);
   const last = first - (mantissa.replace('.', '').replace(/0+$/, '').length - 1);
-  return Math.floor(first / 2) - Math.floor(last / 2) + 1 + 1;
+  return Math.floor(first / 2) - Math.floor(last / 2) + 2;
 }
 
 /** {@link numberSize} of a positive safe integer, by arithmetic: most numbers are, and this runs on every write. */

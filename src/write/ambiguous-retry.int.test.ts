@@ -34,6 +34,30 @@ async function withLostResponse(command: string) {
   return { table, plain, client, name, faults };
 }
 
+/**
+ * Once the first request that `when` accepts has landed, and before its (lost) response travels up to the SDK's retry,
+ * runs `others`: other writers commit in between. Returns whether that happened.
+ */
+function interleaveAfterFirstWrite(
+  client: DynamoDBDocumentClient,
+  others: () => Promise<unknown>,
+  when: (input: object) => boolean = () => true,
+): () => boolean {
+  let interleaved = false;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      if (!interleaved && when(args.input as object)) {
+        interleaved = true;
+        await others();
+      }
+      return result;
+    },
+    { step: 'deserialize', name: 'interleaveOtherWriters' },
+  );
+  return () => interleaved;
+}
+
 async function stored(name: string, pk: string) {
   return (await engine.client.send(new GetCommand({ TableName: name, Key: { pk }, ConsistentRead: true }))).Item;
 }
@@ -51,24 +75,13 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
 
   it('putIfNewer reports stale when a newer version landed between the lost response and the retry', async () => {
     const { table, plain, client, faults } = await withLostResponse('PutItem');
-    let interleaved = false;
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        if (!interleaved) {
-          interleaved = true;
-          await putIfNewer(plain, { pk: 'a', version: 43 });
-        }
-        return result;
-      },
-      { step: 'deserialize', name: 'interleaveNewerWriter' },
-    );
+    const interleaved = interleaveAfterFirstWrite(client, () => putIfNewer(plain, { pk: 'a', version: 43 }));
     // A put replaces the whole item, tokens included: the retry cannot see that 42 landed, only that 43 is stored.
     expect(await putIfNewer(table, { pk: 'a', version: 42 })).toEqual({
       status: 'stale',
       current: { pk: 'a', version: 43 },
     });
-    expect(interleaved).toBe(true);
+    expect(interleaved()).toBe(true);
     expect(faults.stats.lostResponse.injected).toBe(1);
   });
 
@@ -131,21 +144,13 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     const { table, plain, name, client, faults } = await withLostResponse('PutItem');
     await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
     // Closest to the wire: once our write has landed, another writer commits before the (lost) response travels up.
-    let interleaved = false;
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const isPut = (args.input as { Item?: unknown }).Item !== undefined;
-        if (isPut && !interleaved) {
-          interleaved = true;
-          await updateWithLock(plain, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 100 }));
-        }
-        return result;
-      },
-      { step: 'deserialize', name: 'interleaveAnotherWriter' },
+    const interleaved = interleaveAfterFirstWrite(
+      client,
+      () => updateWithLock(plain, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 100 })),
+      (input) => 'Item' in input,
     );
     const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 1 }));
-    expect(interleaved).toBe(true);
+    expect(interleaved()).toBe(true);
     expect(faults.stats.lostResponse.injected).toBe(1);
     expect(outcome.status).toBe('applied');
     expect(outcome.attempts).toBe(1);
@@ -156,24 +161,15 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
   it('guardedUpdate recognises its landed attempt even after other writers followed it', async () => {
     const { table, plain, name, client, faults } = await withLostResponse('UpdateItem');
     await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
-    let interleaved = false;
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        if (!interleaved) {
-          interleaved = true;
-          for (let i = 0; i < 3; i++) {
-            await guardedUpdate(
-              plain,
-              { pk: 'sku' },
-              { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
-            );
-          }
-        }
-        return result;
-      },
-      { step: 'deserialize', name: 'interleaveOtherWriters' },
-    );
+    const interleaved = interleaveAfterFirstWrite(client, async () => {
+      for (let i = 0; i < 3; i++) {
+        await guardedUpdate(
+          plain,
+          { pk: 'sku' },
+          { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
+        );
+      }
+    });
     const outcome = await guardedUpdate(
       table,
       { pk: 'sku' },
@@ -182,7 +178,7 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
         require: { quantity: { gte: 1 } },
       },
     );
-    expect(interleaved).toBe(true);
+    expect(interleaved()).toBe(true);
     expect(faults.stats.lostResponse.injected).toBe(1);
     expect(outcome.status).toBe('applied');
     expect((await stored(name, 'sku'))?.quantity).toBe(6);
