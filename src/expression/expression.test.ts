@@ -35,6 +35,20 @@ describe('Placeholders', () => {
     });
   });
 
+  it('fixed names shared by two expressions of a request, and fixed values alone', () => {
+    const register = { '#rs0': '_rsToken0', '#rs1': '_rsToken1' };
+    const p = new Placeholders();
+    p.fixed(register, { ':rsTok': 't' });
+    p.fixed(register, { ':rsTok': 't', ':rsNone': '-' });
+    expect(p.attributes()).toEqual({
+      ExpressionAttributeNames: register,
+      ExpressionAttributeValues: { ':rsTok': 't', ':rsNone': '-' },
+    });
+    const valuesOnly = new Placeholders();
+    valuesOnly.fixed({}, { ':rsTok': 't' });
+    expect(valuesOnly.attributes()).toEqual({ ExpressionAttributeValues: { ':rsTok': 't' } });
+  });
+
   it('nests or/not with parentheses', () => {
     const p = new Placeholders();
     expect(or(attributeNotExists('pk'), not(compare('v', '<', 1)))(p)).toBe(

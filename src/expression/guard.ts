@@ -71,22 +71,29 @@ export function guardParts(guard: Guard, field: string): GuardPart[] {
 }
 
 function toPart(attribute: string, rule: keyof GuardRule, operand: unknown): GuardPart {
-  if (rule === 'exists') {
-    const condition = operand ? attributeExists(attribute) : attributeNotExists(attribute);
-    return { attribute, rule, operand, condition, label: `${attribute} ${operand ? 'exists' : 'does not exist'}` };
+  return new Part(attribute, rule, operand, ruleCondition(attribute, rule, operand));
+}
+
+function ruleCondition(attribute: string, rule: keyof GuardRule, operand: unknown): Condition {
+  if (rule === 'exists') return operand ? attributeExists(attribute) : attributeNotExists(attribute);
+  if (rule === 'beginsWith') return beginsWith(attribute, String(operand));
+  return compare(attribute, comparators[rule], operand);
+}
+
+class Part implements GuardPart {
+  constructor(
+    readonly attribute: string,
+    readonly rule: keyof GuardRule,
+    readonly operand: unknown,
+    readonly condition: Condition,
+  ) {}
+
+  /** Written out when asked (a guard failed), not on every request. */
+  get label(): string {
+    if (this.rule === 'exists') return `${this.attribute} ${this.operand ? 'exists' : 'does not exist'}`;
+    if (this.rule === 'beginsWith') return `${this.attribute} begins with ${JSON.stringify(this.operand)}`;
+    return `${this.attribute} ${comparators[this.rule]} ${JSON.stringify(this.operand)}`;
   }
-  if (rule === 'beginsWith') {
-    const condition = beginsWith(attribute, String(operand));
-    return { attribute, rule, operand, condition, label: `${attribute} begins with ${JSON.stringify(operand)}` };
-  }
-  const comparator = comparators[rule];
-  return {
-    attribute,
-    rule,
-    operand,
-    condition: compare(attribute, comparator, operand),
-    label: `${attribute} ${comparator} ${JSON.stringify(operand)}`,
-  };
 }
 
 /** The guard as one condition (all parts joined with AND), or undefined for an empty guard. */

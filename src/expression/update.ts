@@ -80,33 +80,33 @@ export interface UpdateClauses {
 export function renderChanges(changes: Changes, placeholders: Placeholders, field = 'changes'): UpdateClauses {
   const set: string[] = [];
   const removed: string[] = [];
-  for (const [attribute, change] of Object.entries(changes)) {
-    const name = () => placeholders.name(attribute);
+  for (const attribute of Object.keys(changes)) {
+    const change = changes[attribute];
     if (change === undefined) throw invalidInput(`${field}.${attribute}`, 'is undefined; use remove() to delete it');
     if (typeof change === 'number' && !Number.isFinite(change)) {
       throw invalidInput(`${field}.${attribute}`, 'must be a finite number (NaN and Infinity cannot be stored)');
     }
     if (!isOperation(change)) {
-      set.push(`${name()} = ${placeholders.value(change)}`);
+      set.push(`${placeholders.name(attribute)} = ${placeholders.value(change)}`);
       continue;
     }
     switch (change[operation]) {
       case 'increment': {
         if (!Number.isFinite(change.by)) throw invalidInput(`${field}.${attribute}`, 'increment must be finite');
-        const n = name();
+        const n = placeholders.name(attribute);
         set.push(`${n} = if_not_exists(${n}, ${placeholders.value(0)}) + ${placeholders.value(change.by)}`);
         break;
       }
       case 'remove':
-        removed.push(name());
+        removed.push(placeholders.name(attribute));
         break;
       case 'setIfNotExists': {
-        const n = name();
+        const n = placeholders.name(attribute);
         set.push(`${n} = if_not_exists(${n}, ${placeholders.value(change.value)})`);
         break;
       }
       case 'append': {
-        const n = name();
+        const n = placeholders.name(attribute);
         set.push(
           `${n} = list_append(if_not_exists(${n}, ${placeholders.value([])}), ${placeholders.value(change.values)})`,
         );

@@ -27,11 +27,7 @@ export function checkChanges(
     throw invalidInput(field, 'must be an object of attribute changes');
   }
   if (Object.keys(changes).length === 0) throw invalidInput(field, 'an update needs at least one change');
-  const owned = new Map<string, string>([
-    ...keyAttributes(table).map((name) => [name, 'key attributes cannot be changed by an update'] as const),
-    [table.tombstoneAttribute, 'is managed by racesafe'],
-  ]);
-  if (!options.allowVersion) owned.set(table.versionAttribute, 'the version is set by the version argument');
+  const owned = ownedAttributes(table, options.allowVersion === true);
   // The key is stored with the item, so it counts too.
   let size = itemSize(key);
   for (const [attribute, change] of Object.entries(changes)) {
@@ -49,3 +45,24 @@ export function checkChanges(
     );
   }
 }
+
+/** The attributes an update may not change, with the rule for each: the same for every call on a table. */
+function ownedAttributes(table: Table, allowVersion: boolean): ReadonlyMap<string, string> {
+  let byTable = ownedByTable.get(table);
+  if (byTable === undefined) {
+    const keys = keyAttributes(table).map((name) => [name, 'key attributes cannot be changed by an update'] as const);
+    const allowingVersion = new Map<string, string>([...keys, [table.tombstoneAttribute, 'is managed by racesafe']]);
+    const forbiddingVersion = new Map(allowingVersion).set(
+      table.versionAttribute,
+      'the version is set by the version argument',
+    );
+    byTable = { allowingVersion, forbiddingVersion };
+    ownedByTable.set(table, byTable);
+  }
+  return allowVersion ? byTable.allowingVersion : byTable.forbiddingVersion;
+}
+
+const ownedByTable = new WeakMap<
+  Table,
+  { allowingVersion: ReadonlyMap<string, string>; forbiddingVersion: ReadonlyMap<string, string> }
+>();

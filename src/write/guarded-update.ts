@@ -1,7 +1,7 @@
 /** @module guardedUpdate: one atomic conditional update, e.g. decrement stock only while enough is left. */
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
-import { and, attributeExists, attributeNotExists } from '../expression/condition.js';
+import { and, type Condition } from '../expression/condition.js';
 import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
@@ -33,16 +33,31 @@ export function buildGuardedUpdate(
   clauses.set.push(...shiftTokenClauses(table, placeholders, token));
   const update = updateExpression(clauses);
   const guard = guardCondition(parts);
-  // An SDK retry of an update that already landed finds its token among the item's recent ones and fails instead of
-  // applying twice, even when other writers updated the item in between.
-  const condition = and(
-    attributeExists(table.partitionKey),
-    attributeNotExists(table.tombstoneAttribute),
-    ...(guard ? [guard] : []),
-    notOurEarlierAttempt(table, token),
-  );
+  // The item must exist and not be deleted; an SDK retry of an update that already landed finds its token among the
+  // item's recent ones and fails instead of applying twice, even when other writers updated the item in between.
+  const condition = and(liveItem(table), ...(guard ? [guard] : []), notOurEarlierAttempt(table, token));
   return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, 'ALL_NEW');
 }
+
+/**
+ * "The item exists and is not a tombstone", with fixed placeholders: the same text for every guardedUpdate of a table,
+ * so it is rendered once per table.
+ */
+function liveItem(table: Table): Condition {
+  let rendered = renderedLiveItem.get(table);
+  if (rendered === undefined) {
+    const names = { '#rsKey': table.partitionKey, '#rsTomb': table.tombstoneAttribute };
+    rendered = { names, text: 'attribute_exists(#rsKey) AND attribute_not_exists(#rsTomb)' };
+    renderedLiveItem.set(table, rendered);
+  }
+  const { names, text } = rendered;
+  return (placeholders) => {
+    placeholders.fixed(names, {});
+    return text;
+  };
+}
+
+const renderedLiveItem = new WeakMap<Table, { names: Record<string, string>; text: string }>();
 
 /**
  * Applies `changes` in one atomic request only while `require` holds; never reads first, never loops on a failed

@@ -58,16 +58,15 @@ export class Operation<S extends OperationScope = Table> {
 
   /** Sends one logical request, retrying throttling with backoff; each request counts as an attempt. */
   async send<T>(request: () => Promise<T>): Promise<T> {
-    const maxAttempts = this.options.throttle?.maxAttempts ?? 3;
-    const backoff = { baseMs: this.options.throttle?.baseMs ?? 50, capMs: this.options.throttle?.capMs ?? 2000 };
+    const throttle = this.options.throttle;
     for (let retry = 0; ; retry++) {
       this.attempts += 1;
       try {
         return await request();
       } catch (error) {
-        if (!isThrottling(error) || retry + 1 >= maxAttempts) throw error;
+        if (!isThrottling(error) || retry + 1 >= (throttle?.maxAttempts ?? 3)) throw error;
         this.emit('retried', awsErrorName(error));
-        await sleep(backoffDelay(retry, backoff));
+        await sleep(backoffDelay(retry, { baseMs: throttle?.baseMs ?? 50, capMs: throttle?.capMs ?? 2000 }));
       }
     }
   }

@@ -12,15 +12,17 @@ import {
 } from '../table.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { newWriteToken, shiftedTokens } from './recent-tokens.js';
+import { newestTokenAttribute, newWriteToken } from './recent-tokens.js';
 import { newerThanStoredExpression, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
 export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
   // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
+  const stored: Item = { ...withoutBookkeeping(table, item) };
+  stored[newestTokenAttribute(table)] = token;
   return {
     TableName: table.name,
-    Item: { ...withoutBookkeeping(table, item), ...shiftedTokens(table, undefined, token) },
+    Item: stored,
     ...newerThanStoredExpression(table, item[table.versionAttribute] as Version),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };

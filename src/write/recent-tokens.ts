@@ -20,9 +20,14 @@ export function tokenAttribute(table: Table, slot: number): string {
   return `${table.writeTokenAttribute}${slot}`;
 }
 
+/** The register's slot 0, where a write puts its own token. */
+export function newestTokenAttribute(table: Table): string {
+  return renderedRegister(table).attributes[0] as string;
+}
+
 /** Every register attribute, newest first. */
-export function tokenAttributes(table: Table): string[] {
-  return Array.from({ length: recentTokenCount }, (_, slot) => tokenAttribute(table, slot));
+export function tokenAttributes(table: Table): readonly string[] {
+  return renderedRegister(table).attributes;
 }
 
 /** True when `token` is one of the item's recent write tokens. */
@@ -32,6 +37,7 @@ export function holdsToken(table: Table, stored: Item, token: string): boolean {
 
 /** The register's expression text, rendered once per table with fixed placeholders (`#rs0`…, `:rsTok`, `:rsNone`). */
 interface RenderedRegister {
+  readonly attributes: readonly string[];
   readonly names: Readonly<Record<string, string>>;
   readonly shift: readonly string[];
   readonly notMine: string;
@@ -42,13 +48,15 @@ const rendered = new WeakMap<Table, RenderedRegister>();
 function renderedRegister(table: Table): RenderedRegister {
   let register = rendered.get(table);
   if (register === undefined) {
-    const placeholders = tokenAttributes(table).map((_, slot) => `#rs${slot}`);
-    const names = Object.fromEntries(tokenAttributes(table).map((attribute, slot) => [`#rs${slot}`, attribute]));
+    const attributes = Array.from({ length: recentTokenCount }, (_, slot) => tokenAttribute(table, slot));
+    const placeholders = attributes.map((_, slot) => `#rs${slot}`);
+    const names = Object.fromEntries(attributes.map((attribute, slot) => [`#rs${slot}`, attribute]));
     const shift = placeholders
       .slice(1)
       .map((name, index) => `${name} = if_not_exists(${placeholders[index]}, :rsNone)`)
       .reverse();
     register = {
+      attributes,
       names,
       // One pre-joined clause: every UpdateItem of racesafe carries all sixteen, so they are joined once per table.
       shift: [[...shift, `${placeholders[0]} = :rsTok`].join(', ')],
@@ -74,9 +82,9 @@ export function shiftTokenClauses(table: Table, placeholders: Placeholders, toke
  * absent: a fresh put carries one token attribute, not sixteen.
  */
 export function shiftedTokens(table: Table, stored: Item | undefined, token: string): Item {
-  if (stored === undefined) return { [tokenAttribute(table, 0)]: token };
   const attributes = tokenAttributes(table);
   const register: Item = { [attributes[0] as string]: token };
+  if (stored === undefined) return register;
   for (let slot = 1; slot < attributes.length; slot++) {
     const previous = stored?.[attributes[slot - 1] as string];
     if (previous !== undefined) register[attributes[slot] as string] = previous;

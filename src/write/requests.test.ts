@@ -59,8 +59,9 @@ describe('request building (pure)', () => {
     );
     const notMine = Array.from({ length: 16 }, (_, slot) => `#rs${slot} = :rsTok`).join(' OR ');
     expect(input.ConditionExpression).toBe(
-      `(attribute_exists(#n1)) AND (attribute_not_exists(#n2)) AND (#n0 >= :v2) AND (NOT (${notMine}))`,
+      `(attribute_exists(#rsKey) AND attribute_not_exists(#rsTomb)) AND (#n0 >= :v2) AND (NOT (${notMine}))`,
     );
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#n0': 'q', '#rsKey': 'pk', '#rsTomb': '_rsDeleted' });
     expect(input.ExpressionAttributeValues).toEqual({ ':v0': 0, ':v1': -1, ':v2': 1, ':rsNone': '-', ':rsTok': 'tok' });
   });
 
