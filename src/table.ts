@@ -284,9 +284,7 @@ export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
   // Runs on every write's hot path, and an updated item carries the whole token register: plain loops, no regex, and
   // items without bookkeeping are returned as they are.
   const names = Object.keys(item);
-  let first = 0;
-  while (first < names.length && !isBookkeeping(table, names[first] as string)) first += 1;
-  if (first === names.length) return item;
+  if (!names.some((name) => isBookkeeping(table, name))) return item;
   const copy: Item = {};
   for (const name of names) if (!isBookkeeping(table, name)) copy[name] = item[name];
   return copy as T;
