@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, median, quantile, type Round } from './harness.js';
+import { compare, median, medianInterval, quantile, type Round } from './harness.js';
 
 const round = (opsPerSecond: number): Round => ({ ops: 1, ms: 1000 / opsPerSecond, opsPerSecond, cpuMicrosPerOp: 1 });
 
@@ -69,5 +69,24 @@ describe('quantile', () => {
     expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
     expect(quantile([10], 0.75)).toBe(10);
     expect(() => quantile([], 0.5)).toThrow();
+  });
+});
+
+describe('medianInterval', () => {
+  it('bounds the median by the order statistics of a 95% interval', () => {
+    // 100 values 1..100: ranks round(50 - 9.8) = 40 and round(51 + 9.8) = 61.
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(medianInterval(values)).toEqual([40, 61]);
+  });
+
+  it('narrows as the number of pairs grows, and spans everything for a handful', () => {
+    const noisy = (n: number) => Array.from({ length: n }, (_, i) => 1 + (((i * 37) % 21) - 10) / 100);
+    const width = (n: number) => {
+      const [low, high] = medianInterval(noisy(n));
+      return high - low;
+    };
+    expect(width(400)).toBeLessThan(width(40));
+    expect(medianInterval([3, 1, 2])).toEqual([1, 3]);
+    expect(() => medianInterval([])).toThrow();
   });
 });

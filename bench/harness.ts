@@ -41,6 +41,8 @@ export interface Comparison {
   readonly ratio: number;
   /** The lower and upper quartiles of the paired ratios: how noisy the machine was. */
   readonly ratioSpread: readonly [number, number];
+  /** A 95% confidence interval of the median ratio: how far another run's median may land. */
+  readonly ratioInterval: readonly [number, number];
   readonly target: number;
   readonly rounds: number;
 }
@@ -85,6 +87,7 @@ export async function compare(options: {
     baselineCpuMicrosPerOp: median(baseline.map((round) => round.cpuMicrosPerOp)),
     ratio: median(ratios),
     ratioSpread: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    ratioInterval: medianInterval(ratios),
     target: options.target,
     rounds: options.rounds,
   };
@@ -105,20 +108,37 @@ export function quantile(values: readonly number[], q: number): number {
   return low + ((sorted[above] as number) - low) * (position - below);
 }
 
+/**
+ * A distribution-free 95% confidence interval of the median of `values`: the order statistics whose ranks bound the
+ * binomial(n, 1/2) count of values below the true median (normal approximation), so no assumption about the noise.
+ */
+export function medianInterval(values: readonly number[]): [number, number] {
+  if (values.length === 0) throw new Error('confidence interval of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const halfWidth = (1.96 * Math.sqrt(n)) / 2;
+  // Ranks counted from 1, as in the textbook formula; clamped, since a few values give no interval narrower than all.
+  const lower = Math.max(1, Math.round(n / 2 - halfWidth));
+  const upper = Math.min(n, Math.round(1 + n / 2 + halfWidth));
+  return [sorted[lower - 1] as number, sorted[upper - 1] as number];
+}
+
 /** Prints comparisons as a table. */
 export function printComparisons(title: string, rows: readonly Comparison[]): void {
   console.log(`\n${title}`);
   console.table(
     rows.map((row) => ({
       benchmark: row.name,
-      [row.candidate]: `${row.candidateOpsPerSecond.toFixed(0)} ops/s, ${row.candidateCpuMicrosPerOp.toFixed(0)} µs CPU/op`,
+      candidate: `${row.candidate}: ${row.candidateOpsPerSecond.toFixed(0)} ops/s, ${row.candidateCpuMicrosPerOp.toFixed(0)} µs CPU/op`,
       baseline: `${row.baseline}: ${row.baselineOpsPerSecond.toFixed(0)} ops/s, ${row.baselineCpuMicrosPerOp.toFixed(0)} µs CPU/op`,
-      ratio: `${row.ratio.toFixed(3)} (${row.ratioSpread[0].toFixed(2)}-${row.ratioSpread[1].toFixed(2)})`,
+      ratio: `${row.ratio.toFixed(3)} (${row.ratioInterval[0].toFixed(3)}-${row.ratioInterval[1].toFixed(3)})`,
+      quartiles: `${row.ratioSpread[0].toFixed(2)}-${row.ratioSpread[1].toFixed(2)}`,
       target: row.target > 0 ? `>= ${row.target}` : 'info',
       met: row.target > 0 ? (row.ratio >= row.target ? 'yes' : 'NO') : '-',
     })),
   );
   console.log(
-    'ratio: median of paired rounds (quartiles in brackets); CPU: this Node process, the client side, per operation',
+    'ratio: median of the paired rounds, 95% confidence interval in brackets; quartiles: the spread of single pairs; ' +
+      'CPU: this Node process, the client side, per operation',
   );
 }
