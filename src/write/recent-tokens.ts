@@ -86,7 +86,7 @@ export function shiftedTokens(table: Table, stored: Item | undefined, token: str
   const register: Item = { [attributes[0] as string]: token };
   if (stored === undefined) return register;
   for (let slot = 1; slot < attributes.length; slot++) {
-    const previous = stored?.[attributes[slot - 1] as string];
+    const previous = stored[attributes[slot - 1] as string];
     if (previous !== undefined) register[attributes[slot] as string] = previous;
   }
   return register;
