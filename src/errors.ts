@@ -49,6 +49,13 @@ export interface RacesafeErrorDetails {
   };
   /** The first call failed and `onError: 'store'` kept its failure: replays report it instead of running again. */
   'idempotency.storedError': { readonly key: Record<string, unknown>; readonly name: string; readonly message: string };
+  /**
+   * A request through a tenant scope would reach outside the tenant (another tenant's key, another table, a Scan, an
+   * expression the scope cannot confine): refused before anything was sent. `field` names what was refused.
+   */
+  'tenant.crossTenant': { readonly tenantId: string; readonly field: string; readonly rule: string };
+  /** A tenant-isolated handler was invoked without a tenant id (`context.tenantId`): refused, fail closed. */
+  'tenant.missingTenantId': Record<string, never>;
 }
 
 export type RacesafeErrorCode = keyof RacesafeErrorDetails;

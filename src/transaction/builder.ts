@@ -152,6 +152,7 @@ export class TransactionBuilder {
   build(token: string): TransactWriteCommandInput {
     checkToken(token);
     this.#checkLimits();
+    this.#checkOneClient();
     return { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
   }
 
@@ -214,6 +215,31 @@ export class TransactionBuilder {
   #push(action: Action): this {
     this.#actions.push(action);
     return this;
+  }
+
+  /**
+   * A transaction is one request through one client (the first action's). An action whose table has another client
+   * would silently go through the wrong one: for a tenant scope (racesafe/tenant) that is another tenant's prefix, or
+   * none at all.
+   */
+  #checkOneClient(): void {
+    const client = (this.#actions[0] as Action).table.client;
+    const index = this.#actions.findIndex((action) => action.table.client !== client);
+    if (index < 0) return;
+    // The mark tenantScope() puts on its clients (Symbol.for: the tenant module is not imported from here).
+    const mark = Symbol.for('racesafe.tenantScope');
+    const tenants = [client, (this.#actions[index] as Action).table.client].map(
+      (c) => (Reflect.get(c, mark) as { tenantId: string } | undefined)?.tenantId,
+    );
+    const rule = `uses another client than actions[0]: one transaction goes through one client`;
+    const tenantId = tenants.find((tenant) => tenant !== undefined);
+    if (tenantId === undefined) throw invalidInput(`actions[${index}].table`, rule);
+    const where = tenants.map((tenant) => (tenant === undefined ? 'an unscoped table' : `tenant ${tenant}`));
+    throw new RacesafeError(
+      'tenant.crossTenant',
+      `actions[${index}].table: mixes ${where[0]} with ${where[1]} in one transaction`,
+      { tenantId, field: `actions[${index}].table`, rule: `${rule}; a transaction stays inside one tenant` },
+    );
   }
 
   #checkLimits(): void {
