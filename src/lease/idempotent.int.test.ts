@@ -184,4 +184,24 @@ describe('idempotent on a real engine', () => {
     await overridden({ id: 'evt-2' }, context);
     expect(inside).toEqual([clock.now() + 12_345, clock.now() + 10_000]);
   });
+
+  it("Lambda wrapper: the key function gets the context, so a tenant id keeps two tenants' events apart", async () => {
+    const { table } = await observedTable('idem_tenant');
+    const clock = manualClock();
+    let runs = 0;
+    const handler = idempotentHandler(
+      async (event: { id: string }, context: Context) => {
+        runs += 1;
+        return `${context.tenantId}:${event.id}`;
+      },
+      { table, key: (event, context) => `${context.tenantId}#${event.id}`, clock },
+    );
+    const contextOf = (tenantId: string) =>
+      ({ getRemainingTimeInMillis: () => 10_000, awsRequestId: 'r', tenantId }) as Context;
+    await expect(handler({ id: 'evt-1' }, contextOf('acme'))).resolves.toBe('acme:evt-1');
+    await expect(handler({ id: 'evt-1' }, contextOf('globex'))).resolves.toBe('globex:evt-1');
+    await expect(handler({ id: 'evt-1' }, contextOf('acme'))).resolves.toBe('acme:evt-1');
+    expect(runs).toBe(2);
+    expect(await readLease(table, { pk: 'globex#evt-1' })).toMatchObject({ state: 'completed', value: 'globex:evt-1' });
+  });
 });

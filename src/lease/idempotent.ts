@@ -151,7 +151,12 @@ export function idempotent<A extends unknown[], R>(
 }
 
 /** Options of {@link idempotentHandler}: those of `idempotent`, with the lease following the invocation's time. */
-export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>, 'leaseMs'> {
+export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>, 'leaseMs' | 'key'> {
+  /**
+   * The record's key for an invocation; it also receives the Lambda context, so that e.g. `context.tenantId` can be
+   * part of the key. A string is the partition key's value.
+   */
+  readonly key: (event: E, context: Context) => Item | string;
   /**
    * The lease, in ms. By default the invocation's remaining time: Lambda stops the invocation then, so a duplicate
    * may take over exactly when the first invocation can no longer finish. @default context.getRemainingTimeInMillis()
@@ -201,7 +206,7 @@ export function idempotentHandler<E, R>(
     checkDuration(lease, 'leaseMs', 1);
     // Give up waiting a second before this invocation's own timeout, so it can still answer.
     const maxWaitMs = options.poll?.maxWaitMs ?? Math.max(0, Math.floor(remaining) - 1000);
-    const key = resolveKey(config.table, options.key(event));
+    const key = resolveKey(config.table, options.key(event, context));
     const hash = validate === false ? undefined : payloadHash(validate === true ? event : validate(event));
     return runIdempotent(config, key, hash, lease, maxWaitMs, async () => handler(event, context));
   };
