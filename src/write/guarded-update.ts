@@ -6,6 +6,7 @@ import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardPart
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
+import { checkExpressionSizes } from '../rules/expressions.js';
 import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
@@ -95,6 +96,7 @@ export async function guardedUpdate<T extends object = Item>(
   const parts = guardParts(input.require ?? {}, 'require');
   const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);
+  checkExpressionSizes(request, 'changes');
   const operation = new Operation(table, 'guardedUpdate', itemKey, options);
   return operation.run(async (): Promise<GuardedOutcome<T>> => {
     try {

@@ -1,10 +1,11 @@
 /** @module The thin sending layer every primitive shares: observe, retry throttling, decode condition failures. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
 import { emit, type Observer, type OutcomeStatus } from '../observe/events.js';
 import { awsErrorName, type BackoffOptions, backoffDelay, isThrottling, sleep } from '../retry/backoff.js';
 import { type Item, isTombstone, type Table } from '../table.js';
+import { callOptionRules } from './option-rules.js';
 
 /** Options every primitive takes. */
 export interface CallOptions {
@@ -99,14 +100,25 @@ function statusOfError(error: RacesafeError): OutcomeStatus {
   return 'error';
 }
 
-/** Validates the options of a primitive: its own names plus the shared call options. */
+/**
+ * Validates the options of a primitive: its own names plus the shared call options, whose values are checked by
+ * `callOptionRules` (src/write/option-rules.ts). A primitive checks its own options' values itself.
+ */
 export function checkOptions(options: object | undefined, own: readonly string[], where: string): void {
   // Every primitive call runs this: the combined list (for the error message) is built only when a name is unknown.
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption(where, 'options must be an object');
+  }
   for (const name of Object.keys(options)) {
     if (!own.includes(name) && !callOptionNames.includes(name)) {
       rejectUnknownOptions(options, [...own, ...callOptionNames], where);
     }
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const rule = (callOptionRules as Record<string, (value: unknown) => string | undefined>)[name];
+    const broken = rule?.(value);
+    if (broken !== undefined) throw invalidOption(`${where}.${name}`, broken);
   }
 }
 

@@ -2,6 +2,7 @@
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
+import { checkExpressionSizes } from '../rules/expressions.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import { type CallOptions, checkOptions, Operation } from './operation.js';
@@ -55,9 +56,10 @@ export async function updateIfNewer<T extends object = Item>(
   checkOptions(options, [], 'updateIfNewer');
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
-  checkChanges(table, itemKey, changes, 'changes');
+  checkChanges(table, itemKey, changes, 'changes', { version });
   const token = newWriteToken();
   const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
+  checkExpressionSizes(input, 'changes');
   const operation = new Operation(table, 'updateIfNewer', itemKey, options);
   return versionedWrite(
     operation,
