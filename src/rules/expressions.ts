@@ -24,7 +24,16 @@ const expressionFields = [
  * Expression parameters). racesafe writes every name and value as a placeholder, so an expression grows with the
  * number of changes and guard rules (about 200 changes fill one): `field` names what the caller passed.
  */
-export function checkExpressionSizes(input: ExpressionFields, field: string): void {
+export function checkExpressionSizes(
+  input: ExpressionFields & { readonly TransactItems?: readonly object[] | undefined },
+  field: string,
+): void {
+  // A transaction's expressions sit in its actions.
+  for (const action of input.TransactItems ?? []) {
+    for (const inner of Object.values(action)) {
+      if (typeof inner === 'object' && inner !== null) checkExpressionSizes(inner as ExpressionFields, field);
+    }
+  }
   for (const name of expressionFields) {
     const expression = input[name];
     // Placeholders are ASCII: the length is the byte count, and only a long expression needs counting at all.

@@ -3,7 +3,7 @@
  * that validates every name and value and sums its size, bookkeeping included.
  */
 import { invalidInput } from '../errors.js';
-import type { Item, Table } from '../table.js';
+import { type Item, isReservedAttribute, type Table } from '../table.js';
 import { keyValueRule } from './keys.js';
 import { maxItemBytes, maxPartitionKeyBytes, maxSortKeyBytes } from './limits.js';
 import { attributeNameRule } from './names.js';
@@ -11,20 +11,16 @@ import { utf8Length } from './strings.js';
 import { storedValueSize } from './values.js';
 
 /**
- * Why an attribute name is racesafe's own, or undefined when it is the user's to write: the write-token attribute and
- * register (`<writeTokenAttribute>`, `<writeTokenAttribute><digits>`) and the tombstone mark. A user attribute of that
- * name would be dropped, overwritten or read as a delete, so it is refused.
+ * Why an attribute name is racesafe's own, or undefined when it is the user's to write: the names of
+ * `reservedAttributeNames` (the write token, the tombstone mark) and the legacy `<writeTokenAttribute><digits>`
+ * register. A user attribute of that name would be dropped, overwritten or read as a delete, so it is refused.
  */
 export function reservedNameRule(table: Table, name: string): string | undefined {
+  if (!isReservedAttribute(table, name)) return undefined;
   if (name === table.tombstoneAttribute)
-    return `is reserved: racesafe marks deleted items with it (tombstoneAttribute)`;
+    return 'is reserved: racesafe marks deleted items with it (tombstoneAttribute)';
   const prefix = table.writeTokenAttribute;
-  if (name.length < prefix.length || !name.startsWith(prefix)) return undefined;
-  for (let i = prefix.length; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 48 || code > 57) return undefined; // not 0-9: the user's
-  }
-  return `is reserved: racesafe keeps its write tokens in ${prefix} and ${prefix}<digits> (writeTokenAttribute)`;
+  return `is reserved: racesafe keeps its write token in ${prefix} (writeTokenAttribute; ${prefix}<digits> too)`;
 }
 
 /**

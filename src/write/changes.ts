@@ -9,36 +9,28 @@ import { attributeNameRule } from '../rules/names.js';
 import { utf8Length } from '../rules/strings.js';
 import { storedValueSize } from '../rules/values.js';
 import { type Item, keyAttributes, type Table, type Version } from '../table.js';
-import { recentTokenCount } from './recent-tokens.js';
 
 /** Length of a write token (16 base64url characters: see `newWriteToken`). */
 const writeTokenLength = 16;
 
 /**
- * What racesafe adds to an item before sending it: a put carries one write token; an update shifts the whole register
- * (up to {@link recentTokenCount} tokens) and may set the version. Counted so that an item at the limit by the user's
- * measure is refused here, not by DynamoDB ("Item size has exceeded the maximum allowed size").
+ * What racesafe adds to an item before sending it: a version-monotonic write (put, update, tombstone) carries its
+ * write token; guardedUpdate and updateWithLock carry none (their transaction's ClientRequestToken is not stored).
+ * Counted so that an item at the limit by the user's measure is refused here, not by DynamoDB ("Item size has
+ * exceeded the maximum allowed size").
  */
-export function bookkeepingBytes(table: Table, write: 'put' | 'update'): number {
-  let perToken = bookkeepingByTable.get(table);
-  if (perToken === undefined) {
-    // Slot names are the prefix plus one or two digits.
-    perToken = utf8Length(table.writeTokenAttribute) + 2 + writeTokenLength;
-    bookkeepingByTable.set(table, perToken);
-  }
-  return write === 'put' ? perToken : perToken * recentTokenCount;
+export function bookkeepingBytes(table: Table, write: 'token' | 'none'): number {
+  return write === 'none' ? 0 : utf8Length(table.writeTokenAttribute) + writeTokenLength;
 }
-
-const bookkeepingByTable = new WeakMap<Table, number>();
 
 /** Validates an item a put stores whole (names, values, reserved names, size with the write token). */
 export function checkPutItem(table: Table, item: Item, field: string): void {
-  checkItem(table, item, field, bookkeepingBytes(table, 'put'));
+  checkItem(table, item, field, bookkeepingBytes(table, 'token'));
 }
 
 /**
  * Rejects an empty update, changes to keys, the version or racesafe's bookkeeping attributes, names and values
- * DynamoDB cannot store as given, and a key and changes that alone (with the token register and the version) exceed
+ * DynamoDB cannot store as given, and a key and changes that alone (with the write token and the version) exceed
  * DynamoDB's 400 KB item limit.
  */
 export function checkChanges(
@@ -46,7 +38,7 @@ export function checkChanges(
   key: Item,
   changes: Changes,
   field: string,
-  options: { allowVersion?: boolean; version?: Version } = {},
+  options: { allowVersion?: boolean; version?: Version; bookkeeping?: 'token' | 'none' } = {},
 ): void {
   if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
     throw invalidInput(field, 'must be an object of attribute changes');
@@ -56,7 +48,7 @@ export function checkChanges(
   const owned = ownedAttributes(table, options.allowVersion === true);
   const rules = table.valueRules;
   // The key is stored with the item, and racesafe's register and version ride along on every update.
-  let size = bookkeepingBytes(table, 'update');
+  let size = bookkeepingBytes(table, options.bookkeeping ?? 'none');
   if (options.version !== undefined) {
     size += utf8Length(table.versionAttribute) + storedValueSize(options.version, 'version', undefined, rules);
   }

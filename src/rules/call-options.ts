@@ -1,7 +1,8 @@
 /** @module The value rules of the options every primitive takes (CallOptions), and their check with a primitive's own. */
+import type { CallOptions } from '../request/operation.js';
 import type { BackoffOptions } from '../retry/backoff.js';
-import { checkOptionValues, type OptionRules, optionRules } from '../rules/options.js';
-import type { CallOptions } from './operation.js';
+import type { RetryOptions } from '../retry/policy.js';
+import { checkOptionValues, type OptionRules, optionRules } from './options.js';
 
 /** Rules of `baseMs` and `capMs`: finite milliseconds, 0 or more. */
 export const backoffRules: OptionRules<BackoffOptions> = {
@@ -9,12 +10,17 @@ export const backoffRules: OptionRules<BackoffOptions> = {
   capMs: optionRules.nonNegativeNumber,
 };
 
-type ThrottleOptions = NonNullable<CallOptions['throttle']>;
+/** Rules of {@link RetryOptions} (`retryPolicy` applies its defaults and repeats the range checks). */
+export const retryRules: OptionRules<RetryOptions> = {
+  ...backoffRules,
+  maxAttempts: optionRules.positiveInteger,
+  maxTotalMs: optionRules.integerBetween(0, 300_000),
+};
 
 export const callOptionRules: OptionRules<CallOptions> = {
   observe: optionRules.observers,
   context: optionRules.record,
-  throttle: optionRules.object<ThrottleOptions>({ ...backoffRules, maxAttempts: optionRules.positiveInteger }),
+  retry: optionRules.object(retryRules),
 };
 
 /**
@@ -22,9 +28,9 @@ export const callOptionRules: OptionRules<CallOptions> = {
  *
  * @example
  * ```ts
- * import { checkCallOptions } from './option-rules.js';
+ * import { checkCallOptions } from '../rules/call-options.js';
  *
- * checkCallOptions({ throttle: { maxAttempts: 2 } }, {}, 'putIfNewer');
+ * checkCallOptions({ retry: { maxAttempts: 2 } }, {}, 'putIfNewer');
  * ```
  */
 export function checkCallOptions<T extends CallOptions>(
