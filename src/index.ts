@@ -41,6 +41,7 @@ export type {
   MetricsObserverOptions,
 } from './observe/powertools.js';
 export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
+export type { CallOptions } from './request/operation.js';
 export type { BackoffOptions } from './retry/backoff.js';
 export type { Item, Table, TableOptions, Version } from './table.js';
 export { defineTable, maxItemBytes, orderedVersion } from './table.js';
@@ -52,7 +53,6 @@ export type { GetCurrentOptions } from './write/get-current.js';
 export { getCurrent } from './write/get-current.js';
 export type { GuardedUpdateInput } from './write/guarded-update.js';
 export { guardedUpdate } from './write/guarded-update.js';
-export type { CallOptions } from './write/operation.js';
 export type { DeleteOutcome, GuardedOutcome, WriteOutcome } from './write/outcome.js';
 export { putIfNewer } from './write/put-if-newer.js';
 export { updateIfNewer } from './write/update-if-newer.js';

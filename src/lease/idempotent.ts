@@ -1,9 +1,9 @@
 /** @module idempotent(): run a function once per key, store its result, replay it to duplicates; a Lambda wrapper. */
 import type { Context } from 'aws-lambda';
 import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { type CallOptions, callOptionNames, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
 import { tenantScope } from '../tenant/scope.js';
-import { type CallOptions, callOptionNames, checkOptions } from '../write/operation.js';
 import { runHolding } from './hold.js';
 import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
 import { payloadHash } from './payload.js';
