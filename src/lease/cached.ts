@@ -1,7 +1,7 @@
 /** @module cached(): single-flight cache fill in DynamoDB, one loader call per key however many callers miss at once. */
 import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { type CallOptions, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
-import { type CallOptions, checkOptions } from '../write/operation.js';
 import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { callOptionsOf, resolveKey } from './idempotent.js';

@@ -1,8 +1,9 @@
 /** @module idempotent(): run a function once per key, store its result, replay it to duplicates; a Lambda wrapper. */
 import type { Context } from 'aws-lambda';
 import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { type CallOptions, callOptionNames, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
-import { type CallOptions, callOptionNames, checkOptions } from '../write/operation.js';
+import { tenantScope } from '../tenant/scope.js';
 import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
@@ -180,7 +181,9 @@ export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>
  * stored response. The lease follows `context.getRemainingTimeInMillis()` unless `leaseMs` says otherwise; with a
  * shorter lease, the heartbeat renews it while the handler runs, never past the invocation's own end (Lambda stops
  * it then). A waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out.
- * The handler gets the lease's `AbortSignal` as a third argument (also `leaseSignal()`).
+ * The handler gets the lease's `AbortSignal` as a third argument (also `leaseSignal()`). Under Lambda's tenant
+ * isolation mode (`context.tenantId` set) the records are tenant-scoped (`tenantScope` from `racesafe/tenant`): the
+ * same key under two tenants is handled once per tenant, and never replays one tenant's response to another.
  *
  * @example
  * ```ts
@@ -220,12 +223,15 @@ export function idempotentHandler<E, R>(
     const heartbeatMs = heartbeatInterval(config.heartbeatMs, lease);
     // Give up waiting a second before this invocation's own timeout, so it can still answer.
     const deadline = config.settings.clock.now() + Math.max(0, Math.floor(remaining) - 1000);
-    const key = resolveKey(config.table, options.key(event, context));
+    // In Lambda's tenant isolation mode the same key under two tenants is two keys: scope the records by tenant.
+    const tenantId = context.tenantId;
+    const scoped = tenantId === undefined ? config : { ...config, table: tenantScope(config.table, tenantId) };
+    const key = resolveKey(scoped.table, options.key(event, context));
     const hash = validate === false ? undefined : payloadHash(validate === true ? event : validate(event));
     // A renewal never extends the lease past this invocation's end: a duplicate may take over once it cannot finish.
     const leaseFor = () => Math.min(lease, Math.floor(context.getRemainingTimeInMillis()));
     const plan = { leaseMs: lease, heartbeatMs, deadline, leaseFor };
-    return runIdempotent(config, key, hash, plan, async (signal) => handler(event, context, signal));
+    return runIdempotent(scoped, key, hash, plan, async (signal) => handler(event, context, signal));
   };
 }
 
