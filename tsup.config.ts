@@ -11,7 +11,12 @@ const shared: Options = {
 export default defineConfig([
   {
     ...shared,
-    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'stream/index': 'src/stream/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'stream/index': 'src/stream/index.ts',
+      'tenant/index': 'src/tenant/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
   },

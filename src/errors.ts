@@ -28,6 +28,11 @@ export interface RacesafeErrorDetails {
   'write.conflict': { readonly attempts: number; readonly lastSeen: Record<string, unknown> | undefined };
   /** A transaction was cancelled; `reasons` has one entry per action, in order. */
   'transaction.cancelled': { readonly reasons: readonly CancellationReason[]; readonly attempts: number };
+  /**
+   * A write that may have landed got no answer however often racesafe resent it (within its retry policy): it was
+   * applied once or not at all, never twice. Read the item to see which, before deciding to write again.
+   */
+  'write.outcomeUnknown': { readonly operation: string; readonly attempts: number; readonly elapsedMs: number };
   /** DynamoDB or the network failed in a way the caller must handle (wrapped with `cause`). */
   'service.failure': { readonly operation: string; readonly attempts: number };
   /** A local engine could not be started. */
@@ -36,6 +41,18 @@ export interface RacesafeErrorDetails {
   'eventSource.stopped': Record<string, never>;
   /** Another caller holds the key's lease: `onInProgress: 'fail'`, or waiting for its result ran out of time. */
   'lease.inProgress': { readonly key: Record<string, unknown>; readonly leaseUntil: number; readonly waitedMs: number };
+  /**
+   * A holder's lease is no longer its own (the reason of the `AbortSignal` handed to the work): `takenOver`, a renewal
+   * was refused because another holder has it now; `expired`, no renewal landed before the lease ended by the holder's
+   * clock, so another may have taken it over. Stop the work: its result will be refused if the lease was taken over.
+   */
+  'lease.lost': {
+    readonly key: Record<string, unknown>;
+    readonly fencingToken: number;
+    readonly reason: 'takenOver' | 'expired';
+  };
+  /** The loader of a cache fill failed: the callers that waited for that fill (and, for `errorTtl`, later ones) get this. */
+  'cache.loaderFailed': { readonly key: Record<string, unknown>; readonly name: string; readonly message: string };
   /** The same idempotency key arrived with a different payload. */
   'idempotency.payloadMismatch': {
     readonly key: Record<string, unknown>;
@@ -44,6 +61,13 @@ export interface RacesafeErrorDetails {
   };
   /** The first call failed and `onError: 'store'` kept its failure: replays report it instead of running again. */
   'idempotency.storedError': { readonly key: Record<string, unknown>; readonly name: string; readonly message: string };
+  /**
+   * A request through a tenant scope would reach outside the tenant (another tenant's key, another table, a Scan, an
+   * expression the scope cannot confine): refused before anything was sent. `field` names what was refused.
+   */
+  'tenant.crossTenant': { readonly tenantId: string; readonly field: string; readonly rule: string };
+  /** A tenant-isolated handler was invoked without a tenant id (`context.tenantId`): refused, fail closed. */
+  'tenant.missingTenantId': Record<string, never>;
 }
 
 export type RacesafeErrorCode = keyof RacesafeErrorDetails;

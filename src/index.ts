@@ -41,9 +41,12 @@ export type {
   MetricsObserverOptions,
 } from './observe/powertools.js';
 export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
+export type { CallOptions } from './request/operation.js';
 export type { BackoffOptions } from './retry/backoff.js';
+export type { KeyType } from './rules/keys.js';
+export { compareUtf8 } from './rules/order.js';
 export type { Item, Table, TableOptions, Version } from './table.js';
-export { defineTable, maxItemBytes, orderedVersion } from './table.js';
+export { defineTable, describeTable, maxItemBytes, orderedVersion } from './table.js';
 export type { CommitOptions, CommitResult, PutActionOptions, TransactionBuilder } from './transaction/builder.js';
 export { transaction, transactionLimits } from './transaction/builder.js';
 export type { DeleteIfNotNewerOptions } from './write/delete-if-not-newer.js';
@@ -52,7 +55,6 @@ export type { GetCurrentOptions } from './write/get-current.js';
 export { getCurrent } from './write/get-current.js';
 export type { GuardedUpdateInput } from './write/guarded-update.js';
 export { guardedUpdate } from './write/guarded-update.js';
-export type { CallOptions } from './write/operation.js';
 export type { DeleteOutcome, GuardedOutcome, WriteOutcome } from './write/outcome.js';
 export { putIfNewer } from './write/put-if-newer.js';
 export { updateIfNewer } from './write/update-if-newer.js';

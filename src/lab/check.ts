@@ -196,7 +196,7 @@ export async function snapshotTables(
       for (const item of page.Items ?? []) {
         items.push(
           Object.fromEntries(
-            Object.entries(item).filter(([attribute]) => !/^_rsToken\d+$/.test(attribute) && !ignored.has(attribute)),
+            Object.entries(item).filter(([attribute]) => !/^_rsToken\d*$/.test(attribute) && !ignored.has(attribute)),
           ),
         );
       }

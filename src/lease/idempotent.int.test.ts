@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
+import { tenantScope } from '../tenant/scope.js';
 import { manualClock } from './clock.js';
 import { idempotent, idempotentHandler } from './idempotent.js';
 import { readLease } from './lease.js';
@@ -92,7 +93,8 @@ describe('idempotent on a real engine', () => {
         started[call]?.resolve();
         return (gates[call] as ReturnType<typeof deferred<string>>).promise;
       },
-      { table, key: (job) => job, leaseMs: 1_000, clock },
+      // Paused workers send no renewals (heartbeat.int.test.ts pauses one with its heartbeat on).
+      { table, key: (job) => job, leaseMs: 1_000, clock, heartbeatMs: 0 },
     );
     // The first worker pauses (a GC pause, a frozen Lambda) past its lease; a second worker takes over.
     const first = work('job-7');
@@ -183,5 +185,30 @@ describe('idempotent on a real engine', () => {
     );
     await overridden({ id: 'evt-2' }, context);
     expect(inside).toEqual([clock.now() + 12_345, clock.now() + 10_000]);
+  });
+
+  it("Lambda wrapper: the key function gets the context, so a tenant id keeps two tenants' events apart", async () => {
+    const { table } = await observedTable('idem_tenant');
+    const clock = manualClock();
+    let runs = 0;
+    const handler = idempotentHandler(
+      async (event: { id: string }, context: Context) => {
+        runs += 1;
+        return `${context.tenantId}:${event.id}`;
+      },
+      { table, key: (event, context) => `${context.tenantId}#${event.id}`, clock },
+    );
+    const contextOf = (tenantId: string) =>
+      ({ getRemainingTimeInMillis: () => 10_000, awsRequestId: 'r', tenantId }) as Context;
+    await expect(handler({ id: 'evt-1' }, contextOf('acme'))).resolves.toBe('acme:evt-1');
+    await expect(handler({ id: 'evt-1' }, contextOf('globex'))).resolves.toBe('globex:evt-1');
+    await expect(handler({ id: 'evt-1' }, contextOf('acme'))).resolves.toBe('acme:evt-1');
+    expect(runs).toBe(2);
+    // With context.tenantId the records are tenant-scoped as well (racesafe/tenant): stored under TENANT#globex#.
+    expect(await readLease(tenantScope(table, 'globex'), { pk: 'globex#evt-1' })).toMatchObject({
+      state: 'completed',
+      value: 'globex:evt-1',
+    });
+    expect(await readLease(table, { pk: 'globex#evt-1' })).toBeUndefined();
   });
 });

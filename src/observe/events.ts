@@ -34,6 +34,8 @@ export interface OutcomeEvent {
   readonly reason?: string;
   /** Caller-supplied fields (for example a stream event's id and sequence number), passed through untouched. */
   readonly context?: Readonly<Record<string, unknown>>;
+  /** The tenant, when the table is a tenant scope (`racesafe/tenant`); `key` is then the tenant's own key, unprefixed. */
+  readonly tenantId?: string;
 }
 
 /** Receives outcome events. It runs inline: keep it cheap; what it throws is caught and ignored. */

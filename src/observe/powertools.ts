@@ -117,6 +117,7 @@ export function powertoolsLogger(logger: LoggerLike, options: LoggerObserverOpti
         latencyMs: event.latencyMs,
         ...(event.reason === undefined ? {} : { reason: event.reason }),
         ...(event.context === undefined ? {} : { context: event.context }),
+        ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
       },
     });
   };

@@ -7,7 +7,8 @@ import { type Guard, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import type { Observer } from '../observe/events.js';
-import { awsErrorName, type BackoffOptions, backoffDelay, isThrottling, sleep } from '../retry/backoff.js';
+import { checkOptions, Operation, type OperationScope } from '../request/operation.js';
+import { awsErrorName, type BackoffOptions } from '../retry/backoff.js';
 import {
   checkFiniteNumbers,
   checkItemSize,
@@ -19,9 +20,8 @@ import {
   type Version,
 } from '../table.js';
 import { checkChanges } from '../write/changes.js';
-import { checkOptions, Operation, type OperationScope } from '../write/operation.js';
 import { newerThanStored } from '../write/versioned.js';
-import { decodeCancellation, isTransientCancellation } from './cancellation.js';
+import { decodeCancellation } from './cancellation.js';
 
 /** DynamoDB's limits for one TransactWriteItems request. */
 export const transactionLimits = { maxActions: 100, maxBytes: 4 * 1024 * 1024, maxTokenLength: 36 } as const;
@@ -57,7 +57,10 @@ export interface CommitOptions {
    * transaction twice: this is what makes a retried commit safe. @default a new UUID per commit() call
    */
   readonly token?: string;
-  /** Attempts when the transaction is cancelled by a conflict with another transaction, or throttled. @default 5 */
+  /**
+   * Requests in all (the SDK's retries included) before giving up on conflicts with other transactions, throttling
+   * and failures that may have landed. @default 5
+   */
   readonly maxAttempts?: number;
   /** @default { baseMs: 25, capMs: 1000 } */
   readonly backoff?: BackoffOptions;
@@ -149,10 +152,15 @@ export class TransactionBuilder {
   build(token: string): TransactWriteCommandInput {
     checkToken(token);
     this.#checkLimits();
+    this.#checkOneClient();
     return { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
   }
 
-  /** Sends the transaction, retrying conflicts and throttling with backoff under one ClientRequestToken. */
+  /**
+   * Sends the transaction under one ClientRequestToken, resending it (same token) on conflicts with other
+   * transactions, throttling, and failures that may have landed (a lost response, a timeout, a 5xx, the SDK's retry
+   * quota spent): DynamoDB applies a token at most once within 10 minutes, so a resend never applies it twice.
+   */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
     checkOptions(options, ['token', 'maxAttempts', 'backoff'], 'commit');
     const tables = [...new Set(this.#actions.map((action) => action.table))];
@@ -163,6 +171,7 @@ export class TransactionBuilder {
     const callOptions = {
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(options.context === undefined ? {} : { context: options.context }),
+      retry: { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 },
     };
     const token = options.token ?? randomUUID();
     const operation = new Operation(scope, 'transaction', { token }, callOptions);
@@ -170,8 +179,9 @@ export class TransactionBuilder {
   }
 
   /**
-   * Commits as part of another primitive's operation (as `applyOnce` does): retries are reported to that operation,
-   * and the outcome is left for it to report, so an observer sees one event per call.
+   * Commits as part of another primitive's operation (as `applyOnce` does): resends follow that operation's retry
+   * policy (at most `maxAttempts` requests), and the outcome is left for it to report, so an observer sees one event
+   * per call.
    * @internal
    */
   async commitWithin(operation: Operation<OperationScope>, options: CommitOptions = {}): Promise<CommitResult> {
@@ -180,37 +190,21 @@ export class TransactionBuilder {
       throw invalidOption('maxAttempts', 'must be a whole number >= 1');
     const token = options.token ?? randomUUID();
     const input = this.build(token);
-    const backoff = { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 };
     const targets = this.#actions.map((action) => ({ table: action.table.name, key: action.key }));
     const client = (this.#actions[0] as Action).table.client;
-    for (let attempt = 1; ; attempt++) {
-      operation.attempts = attempt;
-      try {
-        await client.send(new TransactWriteCommand(input));
-        return { status: 'applied', token, attempts: attempt };
-      } catch (error) {
-        const name = awsErrorName(error);
-        const cancelled = name === 'TransactionCanceledException';
-        const reasons = cancelled ? decodeCancellation(error, targets) : [];
-        const transient =
-          (cancelled && isTransientCancellation(reasons)) ||
-          isThrottling(error) ||
-          name === 'TransactionConflictException' ||
-          name === 'TransactionInProgressException';
-        if (transient && attempt < maxAttempts) {
-          operation.emit('retried', cancelled ? reasons.map((r) => r.code).join(',') : name);
-          await sleep(backoffDelay(attempt - 1, backoff));
-          continue;
-        }
-        if (!cancelled) throw error;
-        const failing = reasons.filter((reason) => reason.code !== 'None');
-        throw new RacesafeError(
-          'transaction.cancelled',
-          `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
-          { reasons, attempts: attempt },
-          error,
-        );
-      }
+    try {
+      await operation.send(() => client.send(new TransactWriteCommand(input)), 'ambiguous', { maxAttempts });
+      return { status: 'applied', token, attempts: operation.attempts };
+    } catch (error) {
+      if (awsErrorName(error) !== 'TransactionCanceledException') throw error;
+      const reasons = decodeCancellation(error, targets);
+      const failing = reasons.filter((reason) => reason.code !== 'None');
+      throw new RacesafeError(
+        'transaction.cancelled',
+        `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
+        { reasons, attempts: operation.attempts },
+        error,
+      );
     }
   }
 
@@ -221,6 +215,31 @@ export class TransactionBuilder {
   #push(action: Action): this {
     this.#actions.push(action);
     return this;
+  }
+
+  /**
+   * A transaction is one request through one client (the first action's). An action whose table has another client
+   * would silently go through the wrong one: for a tenant scope (racesafe/tenant) that is another tenant's prefix, or
+   * none at all.
+   */
+  #checkOneClient(): void {
+    const client = (this.#actions[0] as Action).table.client;
+    const index = this.#actions.findIndex((action) => action.table.client !== client);
+    if (index < 0) return;
+    // The mark tenantScope() puts on its clients (Symbol.for: the tenant module is not imported from here).
+    const mark = Symbol.for('racesafe.tenantScope');
+    const tenants = [client, (this.#actions[index] as Action).table.client].map(
+      (c) => (Reflect.get(c, mark) as { tenantId: string } | undefined)?.tenantId,
+    );
+    const rule = `uses another client than actions[0]: one transaction goes through one client`;
+    const tenantId = tenants.find((tenant) => tenant !== undefined);
+    if (tenantId === undefined) throw invalidInput(`actions[${index}].table`, rule);
+    const where = tenants.map((tenant) => (tenant === undefined ? 'an unscoped table' : `tenant ${tenant}`));
+    throw new RacesafeError(
+      'tenant.crossTenant',
+      `actions[${index}].table: mixes ${where[0]} with ${where[1]} in one transaction`,
+      { tenantId, field: `actions[${index}].table`, rule: `${rule}; a transaction stays inside one tenant` },
+    );
   }
 
   #checkLimits(): void {

@@ -3,10 +3,14 @@ import { DeleteCommand, type DeleteCommandInput, PutCommand, type PutCommandInpu
 import { invalidOption } from '../errors.js';
 import { and, attributeNotExists, compare, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
+import { type CallOptions, Operation } from '../request/operation.js';
+import { visible } from '../request/stored.js';
+import { newWriteToken } from '../request/write-token.js';
+import { checkCallOptions } from '../rules/call-options.js';
+import { reservedNameRule } from '../rules/items.js';
+import { checkDistinctRoles, type OptionRules, optionRules } from '../rules/options.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
-import { type CallOptions, checkOptions, Operation, visible } from './operation.js';
 import type { DeleteOutcome } from './outcome.js';
-import { newWriteToken, shiftedTokens } from './recent-tokens.js';
 import { versionedWrite } from './versioned.js';
 
 export interface DeleteIfNotNewerOptions extends CallOptions {
@@ -24,6 +28,15 @@ export interface DeleteIfNotNewerOptions extends CallOptions {
    */
   readonly tombstoneTtl?: { readonly attribute: string; readonly seconds: number };
 }
+
+const deleteOptionRules: OptionRules<Omit<DeleteIfNotNewerOptions, keyof CallOptions>> = {
+  mode: optionRules.oneOf('tombstone', 'delete'),
+  tombstoneTtl: optionRules.object<NonNullable<DeleteIfNotNewerOptions['tombstoneTtl']>>({
+    attribute: optionRules.attributeName,
+    // DynamoDB TTL reads epoch seconds; 1 second to 1000 years.
+    seconds: optionRules.integerBetween(1, 1000 * 365 * 86400),
+  }),
+};
 
 /** The request of {@link deleteIfNotNewer} (pure): a tombstone PutItem, or a conditional DeleteItem. */
 export function buildDeleteIfNotNewer(
@@ -63,7 +76,7 @@ export function buildDeleteIfNotNewer(
         ...key,
         [table.versionAttribute]: version,
         [table.tombstoneAttribute]: true,
-        ...shiftedTokens(table, undefined, token),
+        [table.writeTokenAttribute]: token,
         ...(ttl === undefined ? {} : { [ttl.attribute]: Math.floor(now / 1000) + ttl.seconds }),
       },
       ConditionExpression,
@@ -94,36 +107,49 @@ export async function deleteIfNotNewer<T extends object = Item>(
   version: Version,
   options: DeleteIfNotNewerOptions = {},
 ): Promise<DeleteOutcome<T>> {
-  checkOptions(options, ['mode', 'tombstoneTtl'], 'deleteIfNotNewer');
-  if (options.mode !== undefined && options.mode !== 'tombstone' && options.mode !== 'delete') {
-    throw invalidOption('mode', "must be 'tombstone' or 'delete'");
-  }
+  checkCallOptions(options, deleteOptionRules, 'deleteIfNotNewer');
   const ttl = options.tombstoneTtl;
-  if (
-    ttl !== undefined &&
-    (typeof ttl.attribute !== 'string' || !Number.isSafeInteger(ttl.seconds) || ttl.seconds <= 0)
-  ) {
-    throw invalidOption('tombstoneTtl', 'needs an attribute name and a positive whole number of seconds');
+  if (ttl !== undefined) {
+    if (ttl.attribute === undefined || ttl.seconds === undefined) {
+      throw invalidOption(
+        'deleteIfNotNewer.tombstoneTtl',
+        'needs an attribute name and a positive whole number of seconds',
+      );
+    }
+    // The TTL epoch must land in an attribute of its own: over the version it makes every later write stale, over a
+    // key it writes the tombstone to another item.
+    checkDistinctRoles(
+      {
+        partitionKey: table.partitionKey,
+        sortKey: table.sortKey,
+        versionAttribute: table.versionAttribute,
+        tombstoneAttribute: table.tombstoneAttribute,
+        'tombstoneTtl.attribute': ttl.attribute,
+      },
+      'deleteIfNotNewer',
+    );
+    const reserved = reservedNameRule(table, ttl.attribute);
+    if (reserved !== undefined) throw invalidOption('deleteIfNotNewer.tombstoneTtl.attribute', reserved);
   }
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
   const token = newWriteToken();
   const request = buildDeleteIfNotNewer(table, itemKey, version, token, options);
   const operation = new Operation(table, 'deleteIfNotNewer', itemKey, options);
-  const outcome = await versionedWrite<Item>(
-    operation,
+  const outcome = await versionedWrite<Item>(operation, {
     version,
     token,
-    async () => {
+    tombstone: 'put' in request,
+    send: async () => {
       const result =
         'put' in request
           ? await table.client.send(new PutCommand(request.put))
           : await table.client.send(new DeleteCommand(request.delete));
       return { previous: visible(table, result.Attributes) };
     },
-    () => ({ previous: undefined }),
-    'put' in request,
-  );
+    // The earlier attempt's response, with the item it replaced, was lost.
+    recovered: () => ({ previous: undefined }),
+  });
   if (outcome.status !== 'applied') return outcome as DeleteOutcome<T>;
   const previous = outcome.item.previous as Item | undefined;
   return {

@@ -1,27 +1,20 @@
 /** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
-import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { invalidInput, RacesafeError } from '../errors.js';
 import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
-import { type BackoffOptions, backoffDelay, isConditionalCheckFailed, sleep } from '../retry/backoff.js';
-import {
-  checkFiniteNumbers,
-  checkItemSize,
-  type Item,
-  keyAttributes,
-  keyOf,
-  type Table,
-  withoutBookkeeping,
-} from '../table.js';
-import {
-  type CallOptions,
-  checkOptions,
-  Operation,
-  readConsistently,
-  storedAfterConditionFailure,
-  visible,
-} from './operation.js';
-import { holdsToken, newWriteToken, shiftedTokens } from './recent-tokens.js';
+import { sendConditional } from '../request/conditional-write.js';
+import { type CallOptions, Operation } from '../request/operation.js';
+import { readConsistently, visible } from '../request/stored.js';
+import { transactOne } from '../request/transact-one.js';
+import { newWriteToken } from '../request/write-token.js';
+import { type BackoffOptions, backoffDelay, sleep } from '../retry/backoff.js';
+import { backoffRules, checkCallOptions } from '../rules/call-options.js';
+import { checkItem } from '../rules/items.js';
+import { keyValueIdentity } from '../rules/keys.js';
+import { type OptionRules, optionRules } from '../rules/options.js';
+import { utf8Length } from '../rules/strings.js';
+import { type Item, keyAttributes, keyOf, type Table, withoutBookkeeping } from '../table.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -43,8 +36,18 @@ export type LockOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly item: T; readonly attempts: number }
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
-/** The conditional PutItem of one attempt (pure): `version = :expected`, or create-only when nothing is stored. */
-export function buildLockedPut(table: Table, next: Item, stored: Item | undefined, token: string): PutCommandInput {
+/**
+ * The request of one attempt (pure): a put conditioned on `version = :expected` (create-only when nothing is stored),
+ * as a one-action TransactWriteItems whose ClientRequestToken is the attempt's `token`: a resend of an attempt that
+ * landed applies nothing and succeeds, however many writes came in between. The next attempt after a real conflict
+ * is a different request with a new token.
+ */
+export function buildLockedPut(
+  table: Table,
+  next: Item,
+  stored: Item | undefined,
+  token: string,
+): TransactWriteCommandInput {
   const placeholders = new Placeholders();
   const storedVersion = stored?.[table.versionAttribute];
   const condition =
@@ -54,19 +57,17 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
         ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
         : compare(table.versionAttribute, '=', storedVersion);
   const ConditionExpression = condition(placeholders);
-  return {
+  const put = {
     TableName: table.name,
     Item: {
       ...next,
       // updateWithLock refuses stored versions that are not numbers before it builds a put.
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
-      // The put replaces the version it checked, so shifting the register here keeps its history exact.
-      ...shiftedTokens(table, stored, token),
     },
     ConditionExpression,
     ...placeholders.attributes(),
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
+  return transactOne({ put }, token);
 }
 
 /**
@@ -74,6 +75,10 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
  * the one read (`version = :expected`, then version + 1). On a conflict it retries with capped exponential backoff
  * and full jitter, using the stored item the failed write returned (ALL_OLD) instead of reading again; after
  * `maxAttempts` it throws a `write.conflict` error carrying the attempts and the last item seen.
+ *
+ * Exactly once: each attempt's put is a one-action TransactWriteItems with its own ClientRequestToken, so a resend
+ * after a lost response applies nothing and succeeds, and a landed write is never reported as a conflict. The price:
+ * twice the write units of a plain put. See docs/exactness.md.
  *
  * @example
  * ```ts
@@ -94,15 +99,12 @@ export async function updateWithLock<T extends object = Item>(
   mutate: Mutate<T>,
   options: UpdateWithLockOptions = {},
 ): Promise<LockOutcome<T>> {
-  checkOptions(options, ['maxAttempts', 'backoff', 'random'], 'updateWithLock');
+  checkCallOptions(options, lockOptionRules, 'updateWithLock');
   const maxAttempts = options.maxAttempts ?? 8;
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
-    throw invalidOption('maxAttempts', 'must be a whole number >= 1');
   if (typeof mutate !== 'function') throw invalidInput('mutate', 'must be a function');
   const itemKey = keyOf(table, key, 'key');
   const backoff = { baseMs: options.backoff?.baseMs ?? 10, capMs: options.backoff?.capMs ?? 500 };
   const random = options.random ?? Math.random;
-  const token = newWriteToken();
   const operation = new Operation(table, 'updateWithLock', itemKey, options);
   return operation.run(async (): Promise<LockOutcome<T>> => {
     let stored = await readConsistently(operation, itemKey);
@@ -113,21 +115,23 @@ export async function updateWithLock<T extends object = Item>(
       const next = await mutate(view);
       if (next === noChange) return { status: 'unchanged', current: view, attempts: attempt };
       const item = checkedNext(table, itemKey, next);
-      const request = buildLockedPut(table, item, stored, token);
-      try {
-        await operation.send(() => table.client.send(new PutCommand(request)));
-        return { status: 'applied', item: withoutBookkeeping(table, request.Item ?? {}) as T, attempts: attempt };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        stored = await storedAfterConditionFailure(operation, error);
-        if (stored !== undefined && holdsToken(table, stored, token)) {
-          operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
-          return { status: 'applied', item: withoutBookkeeping(table, stored) as T, attempts: attempt };
-        }
-        if (attempt === maxAttempts) break;
-        operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
-        await sleep(backoffDelay(attempt - 1, backoff, random));
+      const request = buildLockedPut(table, item, stored, newWriteToken());
+      const conflict = await sendConditional<{ readonly stored: Item | undefined } | undefined>(operation, {
+        send: async () => {
+          await table.client.send(new TransactWriteCommand(request));
+          return undefined;
+        },
+        // A resend of an attempt that landed succeeds, so a failed condition is another writer's version.
+        classify: (found) => ({ result: { stored: found } }),
+      });
+      if (conflict === undefined) {
+        const written = (request.TransactItems?.[0]?.Put?.Item ?? {}) as Item;
+        return { status: 'applied', item: withoutBookkeeping(table, written) as T, attempts: attempt };
       }
+      stored = conflict.stored;
+      if (attempt === maxAttempts) break;
+      operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
+      await sleep(backoffDelay(attempt - 1, backoff, random));
     }
     const lastSeen = stored === undefined ? undefined : withoutBookkeeping(table, stored);
     throw new RacesafeError(
@@ -152,19 +156,25 @@ function checkCountable(table: Table, stored: Item | undefined): void {
   );
 }
 
+const lockOptionRules: OptionRules<Omit<UpdateWithLockOptions, keyof CallOptions>> = {
+  maxAttempts: optionRules.positiveInteger,
+  backoff: optionRules.object(backoffRules),
+  random: optionRules.function,
+};
+
 function checkedNext(table: Table, key: Item, next: unknown): Item {
   if (typeof next !== 'object' || next === null || Array.isArray(next)) {
     throw invalidInput('mutate', 'must return the next item (an object) or noChange');
   }
   const item = next as Item;
   for (const attribute of keyAttributes(table)) {
-    if (item[attribute] !== undefined && item[attribute] !== key[attribute]) {
+    if (item[attribute] !== undefined && keyValueIdentity(item[attribute]) !== keyValueIdentity(key[attribute])) {
       throw invalidInput(`mutate.${attribute}`, 'the key cannot change; write a new item instead');
     }
   }
   const { [table.versionAttribute]: _version, ...rest } = item;
   const full = { ...rest, ...key };
-  checkFiniteNumbers(full, 'mutate');
-  checkItemSize(full, 'mutate');
+  // The put carries the next version besides (a safe integer: at most 9 bytes), counted so DynamoDB never refuses the size.
+  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9);
   return full;
 }
