@@ -43,8 +43,10 @@ export type {
 export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
 export type { CallOptions } from './request/operation.js';
 export type { BackoffOptions } from './retry/backoff.js';
+export type { KeyType } from './rules/keys.js';
+export { compareUtf8 } from './rules/order.js';
 export type { Item, Table, TableOptions, Version } from './table.js';
-export { defineTable, maxItemBytes, orderedVersion } from './table.js';
+export { defineTable, describeTable, maxItemBytes, orderedVersion } from './table.js';
 export type { CommitOptions, CommitResult, PutActionOptions, TransactionBuilder } from './transaction/builder.js';
 export { transaction, transactionLimits } from './transaction/builder.js';
 export type { DeleteIfNotNewerOptions } from './write/delete-if-not-newer.js';

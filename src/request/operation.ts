@@ -1,5 +1,5 @@
 /** @module One call of a primitive in progress: its options, its attempts and resends, its outcome event and error wrapping. */
-import { RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
 import { emit, type Observer, type OutcomeStatus } from '../observe/events.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
 import {
@@ -10,6 +10,7 @@ import {
   retryPolicy,
   sdkAttempts,
 } from '../retry/policy.js';
+import { callOptionRules } from '../rules/call-options.js';
 import type { Item, Table } from '../table.js';
 
 /** Options every primitive takes. */
@@ -165,13 +166,25 @@ function statusOfError(error: RacesafeError): OutcomeStatus {
   return 'error';
 }
 
-/** Validates the options of a primitive: its own names plus the shared call options. */
+/**
+ * Validates the options of a primitive: its own names plus the shared call options, whose values are checked by
+ * `callOptionRules` (src/rules/call-options.ts). A primitive checks its own options' values itself.
+ */
 export function checkOptions(options: object | undefined, own: readonly string[], where: string): void {
   // Every primitive call runs this: the combined list (for the error message) is built only when a name is unknown.
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption(where, 'options must be an object');
+  }
   for (const name of Object.keys(options)) {
     if (!own.includes(name) && !callOptionNames.includes(name)) {
       rejectUnknownOptions(options, [...own, ...callOptionNames], where);
     }
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const broken = (callOptionRules as Record<string, ((value: unknown) => string | undefined) | undefined>)[name]?.(
+      value,
+    );
+    if (broken !== undefined) throw invalidOption(`${where}.${name}`, broken);
   }
 }
