@@ -97,9 +97,11 @@ export const tenantLeak: Scenario = {
       requests.map((request) => () => pool.invoke(request, safe ? { tenantId: request.tenant } : {})),
     );
     const anomalies = workerFailures(run.results, () => false);
+    let leakedResponses = 0;
     run.results.forEach((result, index) => {
       const asked = requests[index] as ProfileRequest;
       if (result.status === 'fulfilled' && result.value.owner !== asked.tenant) {
+        leakedResponses += 1;
         anomalies.push(
           `request ${index} of tenant ${asked.tenant} received tenant ${result.value.owner}'s ${result.value.profile}`,
         );
@@ -119,6 +121,7 @@ export const tenantLeak: Scenario = {
     return {
       anomalies,
       measurements: {
+        leakedResponses,
         coldStarts: stats.coldStarts,
         environments: stats.environments,
         coldStartsPer1000SkewedLoad20Tenants: load[mode].coldStartsPer1000,
