@@ -13,11 +13,13 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
+import { shardedCounter } from '../counter/sharded-counter.js';
 import { RacesafeError } from '../errors.js';
 import { decrement, increment } from '../expression/update.js';
 import { manualClock } from '../lease/clock.js';
 import { acquireLease, completeLease } from '../lease/lease.js';
 import type { OutcomeEvent } from '../observe/events.js';
+import { applyOnce } from '../stream/apply-once.js';
 import { defineTable, type Item } from '../table.js';
 import { seededRandom } from '../testing/random.js';
 import { transaction } from '../transaction/builder.js';
@@ -486,6 +488,49 @@ describe('hot keys: many concurrent writers, random lost responses, throttles an
     expect(results.filter((r) => r !== 'applied' && r !== 'write.conflict')).toEqual([]);
     expect(Number((await stored(name, 'c'))?.count)).toBe(applied);
   }, 120_000);
+});
+
+describe("the SDK's client-wide retry quota spent, and other racesafe writes", () => {
+  it('60 orders on one client, each losing all 3 SDK attempts of its first send: all applied once', async () => {
+    const name = await stockTable(100);
+    const arrivals = new Map<string, number>();
+    const { client } = attacked((command, _n, input) => {
+      if (command !== 'TransactWriteItems') return 'pass';
+      const token = String((input as { ClientRequestToken?: string }).ClientRequestToken);
+      const seen = arrivals.get(token) ?? 0;
+      arrivals.set(token, seen + 1);
+      return seen < 3 ? 'lose' : 'pass';
+    });
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const results: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      results.push(await told(guardedUpdate(table, { pk: 'sku' }, order(1), { retry: { baseMs: 1, capMs: 5 } })));
+    }
+    expect(results.filter((result) => result !== 'applied')).toEqual([]);
+    expect((await stored(name, 'sku'))?.quantity).toBe(40);
+  }, 120_000);
+
+  it('applyOnce lost twice after commit: applied, the effect once, and a redelivery is duplicate', async () => {
+    const name = await stockTable(10);
+    const { client } = attacked((command, n) => (command === 'TransactWriteItems' && n < 2 ? 'lose' : 'pass'), {
+      maxAttempts: 1,
+    });
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const effect = (tx: Parameters<Parameters<typeof applyOnce>[2]>[0]) => tx.update(table, { pk: 'sku' }, order(2));
+    expect((await applyOnce(table, 'evt-1', effect)).status).toBe('applied');
+    expect((await applyOnce(table, 'evt-1', effect)).status).toBe('duplicate');
+    expect((await stored(name, 'sku'))?.quantity).toBe(8);
+  });
+
+  it('shardedCounter.increment whose response was lost is counted once (the claim covers every write racesafe sends)', async () => {
+    const { name } = await freshTable(engine, { prefix: 'reve', stream: false });
+    const { client } = attacked((command, n) => (command === 'UpdateItem' && n === 0 ? 'lose' : 'pass'));
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const counter = shardedCounter(table, { pk: 'views' }, { shards: 1 });
+    const result = await told(counter.increment().then(() => ({ status: 'applied' })));
+    // Told applied, so it must count once; an honest "may have landed" error would also do.
+    expect({ result, count: await counter.read() }).toEqual({ result: 'applied', count: 1 });
+  });
 });
 
 describe('truthful attempts', () => {
