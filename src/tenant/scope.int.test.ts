@@ -93,6 +93,20 @@ describe('every racesafe function through a tenant scope (DynamoDB Local)', () =
     ]);
   });
 
+  it("the tenant rides on every outcome event: the table's observers, the call's, and a transaction's", async () => {
+    const { blue, events } = await tenantTables('tenant-events');
+    const own: OutcomeEvent[] = [];
+    await putIfNewer(blue, { pk: 'o-1', version: 1 }, { observe: (event) => own.push(event) });
+    await transaction()
+      .put(blue, { pk: 'o-2', n: 1 })
+      .commit({ observe: (event) => own.push(event) });
+    expect(own.map((event) => [event.op, event.tenantId])).toEqual([
+      ['putIfNewer', 'blue'],
+      ['transaction', 'blue'],
+    ]);
+    expect(events.map((event) => event.tenantId)).toEqual(['blue', 'blue']);
+  });
+
   it('updateWithLock and guardedUpdate: own items only, rejected outcomes show unprefixed items', async () => {
     const { blue, green } = await tenantTables('tenant-locks');
     await putIfNewer(blue, { pk: 'sku-1', version: 1, stock: 3 });
