@@ -454,13 +454,13 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
     expect(await getCurrent(blue, { pk: 'k5' })).toMatchObject({ pk: 'k5', n: 1 });
   });
 
-  it("DynamoDB itself refuses an update that moves an item's key; ReturnValues and condition failures carry only blue's item", async () => {
+  it("an update that moves an item's key is refused (the scope: the partition key; DynamoDB: the sort key); condition failures carry only blue's item", async () => {
     const { plain, sorted, blue, blueSorted } = await arena('adv-engine');
     const before = await greenState(plain, sorted);
     const engineRefusal = async (run: () => Promise<unknown>) =>
       run().then(
         () => 'applied',
-        (error: { name?: string }) => error.name,
+        (error: { name?: string; code?: string }) => error.code ?? error.name,
       );
     for (const [table, scope, key] of [
       [plain, blue, { pk: 'k0' }],
@@ -481,7 +481,7 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
             ),
           ),
           `${table} ${update}`,
-        ).toBe('ValidationException');
+        ).toBe('tenant.crossTenant');
       }
     }
     // The sort key is part of the key too: it cannot be moved either.
@@ -535,6 +535,29 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
       CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { pk: { S: 'k0' } } }],
     });
     expect(JSON.stringify([single, cancelled])).not.toContain('green-');
+  });
+
+  it('an update expression may not read the stored partition key: callers never see a prefix', async () => {
+    const { wire, plain, blue } = await arena('adv-update-reads-key');
+    const update = (UpdateExpression: string, names?: Record<string, string>, values?: Record<string, unknown>) => () =>
+      blue.client.send(
+        new UpdateCommand({
+          TableName: plain,
+          Key: { pk: 'k0' },
+          UpdateExpression,
+          ...(names === undefined ? {} : { ExpressionAttributeNames: names }),
+          ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+    await expectRefusedBeforeSending(wire, [
+      ['SET dup = pk', update('SET dup = pk')],
+      ['SET dup = #k', update('SET dup = #k', { '#k': 'pk' })],
+      ['if_not_exists on the key', update('SET dup = if_not_exists(#k, :x)', { '#k': 'pk' }, { ':x': 'x' })],
+      ['the key beside another action', update('SET n = :n, dup = #k', { '#k': 'pk' }, { ':n': 1 })],
+      ['ADD to the key', update('ADD #k :n', { '#k': 'pk' }, { ':n': 1 })],
+    ]);
+    expect((await getCurrent(blue, { pk: 'k0' })) ?? {}).not.toHaveProperty('dup');
   });
 
   it('tenant ids and prefixes: no id is a prefix trick on another, and no odd id gets a scope', async () => {
