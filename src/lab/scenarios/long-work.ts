@@ -18,8 +18,8 @@ const leaseMs = 300;
 const stepMs = 240;
 
 /**
- * A job of 3-4 leases of work (on the run's clock, which the work itself moves 0.8 of a lease at a time), run
- * through `idempotent()` by 5-10 duplicates at once. Safe: the holder's heartbeat renews the lease (every 5 ms of
+ * A job of 3 leases of work (on the run's clock, which the work itself moves 0.8 of a lease at a time), run
+ * through `idempotent()` by 4-8 duplicates at once. Safe: the holder's heartbeat renews the lease (every 5 ms of
  * real time), so the duplicates wait it out. Naive: the same call with `heartbeatMs: 0`, a lease of fixed length as
  * such locks are usually written; a duplicate takes over when it ends, and the work runs again while it still runs.
  *
@@ -32,14 +32,14 @@ const stepMs = 240;
 export const longWork: Scenario = {
   name: 'long-work',
   summary:
-    'Work 3-4x longer than its lease, with 5-10 duplicates waiting: without renewals the lease ends mid-work and a duplicate runs the job again (and again); with idempotent() heartbeats it runs once and every caller gets its result.',
+    'Work 3x longer than its lease, with 4-8 duplicates waiting: without renewals the lease ends mid-work and a duplicate runs the job again (and again); with idempotent() heartbeats it runs once and every caller gets its result.',
   invariant: 'the work runs once, and every caller gets its result',
   requires: ['returnValuesOnConditionCheckFailure'],
   async run(context) {
     const { table: gated, name } = await context.table({ ttlAttribute: 'expiresAt' });
     const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'));
-    const duplicates = 5 + randomInt(context.random, 6);
-    const workMs = (3 + randomInt(context.random, 2)) * leaseMs;
+    const duplicates = 4 + randomInt(context.random, 5);
+    const workMs = 3 * leaseMs;
     const heartbeats = context.variant === 'safe';
 
     // What was sent after the clock's latest step and has answered: a renewal by the holder, a poll by a waiter.
