@@ -73,7 +73,7 @@ export function powertoolsTracer(tracer: TracerLike, options: TracerObserverOpti
     delete subsegment.cause;
     // addError also copied the exception onto the root segment, from where it would flag the next parent that closes.
     const root = subsegment.segment;
-    if (root?.exception?.cause === subsegment.id) delete root.exception;
+    if (root !== undefined && root.exception?.cause === subsegment.id) delete root.exception;
   };
 }
 
