@@ -1,13 +1,13 @@
 /** @module Benchmark: putIfNewer and guardedUpdate against raw DocumentClient commands with the same condition. */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { guardParts } from '../src/expression/guard.js';
 import { decrement } from '../src/expression/update.js';
+import { newWriteToken } from '../src/request/write-token.js';
 import { defineTable } from '../src/table.js';
 import type { DynamoDBEngine } from '../src/testing/dynamodb-engine.js';
 import { createTable, uniqueTableName } from '../src/testing/tables.js';
 import { buildGuardedUpdate, guardedUpdate } from '../src/write/guarded-update.js';
 import { buildPutIfNewer, putIfNewer } from '../src/write/put-if-newer.js';
-import { newWriteToken } from '../src/write/recent-tokens.js';
 import { type Comparison, closedLoop, compare, type Round } from './harness.js';
 
 export interface PrimitivesBenchOptions {
@@ -78,14 +78,15 @@ export async function benchPrimitives(
     guardParts({ quantity: { gte: 1 } }, 'require'),
     newWriteToken(),
   );
+  const templateUpdate = template.TransactItems?.[0]?.Update as NonNullable<
+    NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']
+  >;
   const sameRequestRound = () =>
     closedLoop(ops, concurrency, (i) =>
       engine.client.send(
-        new UpdateCommand({
-          ...template,
-          Key: { pk: `sku${i % 100}` },
-          // `:rsTok` is the register's fixed placeholder for this write's token.
-          ExpressionAttributeValues: { ...template.ExpressionAttributeValues, ':rsTok': newWriteToken() },
+        new TransactWriteCommand({
+          ClientRequestToken: newWriteToken(),
+          TransactItems: [{ Update: { ...templateUpdate, Key: { pk: `sku${i % 100}` } } }],
         }),
       ),
     );

@@ -28,6 +28,11 @@ export interface RacesafeErrorDetails {
   'write.conflict': { readonly attempts: number; readonly lastSeen: Record<string, unknown> | undefined };
   /** A transaction was cancelled; `reasons` has one entry per action, in order. */
   'transaction.cancelled': { readonly reasons: readonly CancellationReason[]; readonly attempts: number };
+  /**
+   * A write that may have landed got no answer however often racesafe resent it (within its retry policy): it was
+   * applied once or not at all, never twice. Read the item to see which, before deciding to write again.
+   */
+  'write.outcomeUnknown': { readonly operation: string; readonly attempts: number; readonly elapsedMs: number };
   /** DynamoDB or the network failed in a way the caller must handle (wrapped with `cause`). */
   'service.failure': { readonly operation: string; readonly attempts: number };
   /** A local engine could not be started. */

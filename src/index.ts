@@ -43,6 +43,7 @@ export type {
 export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
 export type { TracerLike, TracerObserverOptions } from './observe/tracer.js';
 export { powertoolsTracer } from './observe/tracer.js';
+export type { CallOptions } from './request/operation.js';
 export type { BackoffOptions } from './retry/backoff.js';
 export type { Item, Table, TableOptions, Version } from './table.js';
 export { defineTable, maxItemBytes, orderedVersion } from './table.js';
@@ -54,7 +55,6 @@ export type { GetCurrentOptions } from './write/get-current.js';
 export { getCurrent } from './write/get-current.js';
 export type { GuardedUpdateInput } from './write/guarded-update.js';
 export { guardedUpdate } from './write/guarded-update.js';
-export type { CallOptions } from './write/operation.js';
 export type { DeleteOutcome, GuardedOutcome, WriteOutcome } from './write/outcome.js';
 export { putIfNewer } from './write/put-if-newer.js';
 export { updateIfNewer } from './write/update-if-newer.js';

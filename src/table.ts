@@ -21,8 +21,9 @@ export interface TableOptions {
   /** Where each item keeps its version. @default 'version' */
   readonly versionAttribute?: string;
   /**
-   * Prefix of the attributes where each item keeps the tokens of its last 16 writes (`_rsToken0` is the newest), so a
-   * write recognises its own earlier attempt after a lost response. @default '_rsToken'
+   * Where a version-monotonic write (putIfNewer, updateIfNewer, a tombstone) stores its write token, so that a resend
+   * after a lost response recognises its own earlier attempt. One short attribute; other writes leave it alone.
+   * @default '_rsToken'
    */
   readonly writeTokenAttribute?: string;
   /** Marks a tombstone left by `deleteIfNotNewer`. @default '_rsDeleted' */
@@ -279,25 +280,37 @@ export function isTombstone(table: Table, item: Item | undefined): boolean {
   return item !== undefined && item[table.tombstoneAttribute] === true;
 }
 
-/** The item without racesafe's bookkeeping attributes (the write-token register, the tombstone mark). */
-export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
-  // Runs on every write's hot path, and an updated item carries the whole token register: plain loops, no regex, and
-  // items without bookkeeping are returned as they are.
-  const names = Object.keys(item);
-  if (!names.some((name) => isBookkeeping(table, name))) return item;
-  const copy: Item = {};
-  for (const name of names) if (!isBookkeeping(table, name)) copy[name] = item[name];
-  return copy as T;
+/**
+ * The attribute names racesafe reserves on a table's items (the write token and the tombstone mark): users' items,
+ * changes and guards must not use them. {@link isReservedAttribute} also recognises the `<writeTokenAttribute>0`…`15`
+ * register of racesafe before 0.2, which old items may still carry.
+ */
+export function reservedAttributeNames(table: Table): readonly string[] {
+  return [table.writeTokenAttribute, table.tombstoneAttribute];
 }
 
-function isBookkeeping(table: Table, name: string): boolean {
+/** Whether `name` is one of racesafe's reserved attributes on this table (see {@link reservedAttributeNames}). */
+export function isReservedAttribute(table: Table, name: string): boolean {
   return name === table.tombstoneAttribute || isTokenAttribute(table, name);
 }
 
-/** Whether an attribute is one of the write-token register's (`<writeTokenAttribute><slot>`). */
+/** The item without racesafe's bookkeeping attributes (the write token, the tombstone mark). */
+export function withoutBookkeeping<T extends Item>(table: Table, item: T): T {
+  // Runs on every write's hot path: plain loops, no regex, and items without bookkeeping are returned as they are.
+  const names = Object.keys(item);
+  if (!names.some((name) => isReservedAttribute(table, name))) return item;
+  const copy: Item = {};
+  for (const name of names) if (!isReservedAttribute(table, name)) copy[name] = item[name];
+  return copy as T;
+}
+
+/**
+ * Whether an attribute is the write token (`<writeTokenAttribute>`), or a slot of the token register that racesafe
+ * before 0.2 kept (`<writeTokenAttribute><digits>`): old items may still carry it, and it is hidden and reserved too.
+ */
 export function isTokenAttribute(table: Table, name: string): boolean {
   const prefix = table.writeTokenAttribute.length;
-  if (name.length === prefix || !name.startsWith(table.writeTokenAttribute)) return false;
+  if (!name.startsWith(table.writeTokenAttribute)) return false;
   for (let i = prefix; i < name.length; i++) {
     const code = name.charCodeAt(i);
     if (code < 48 || code > 57) return false; // not 0-9

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { Placeholders } from '../expression/placeholders.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
 import { type Item, keyOf, type Table } from '../table.js';
-import { type CallOptions, checkOptions, Operation } from '../write/operation.js';
 
 export interface ShardedCounterOptions extends CallOptions {
   /** How many items share the count: each takes up to 1,000 writes a second (DynamoDB's per-partition limit). @default 10 */

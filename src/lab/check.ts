@@ -186,7 +186,7 @@ async function snapshot(
       for (const item of page.Items ?? []) {
         items.push(
           Object.fromEntries(
-            Object.entries(item).filter(([attribute]) => !/^_rsToken\d+$/.test(attribute) && !ignored.has(attribute)),
+            Object.entries(item).filter(([attribute]) => !/^_rsToken\d*$/.test(attribute) && !ignored.has(attribute)),
           ),
         );
       }

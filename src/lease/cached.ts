@@ -1,7 +1,7 @@
 /** @module cached(): single-flight cache fill in DynamoDB, one loader call per key however many callers miss at once. */
 import { invalidInput, invalidOption, rejectUnknownOptions } from '../errors.js';
+import { checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
-import { checkOptions } from '../write/operation.js';
 import { runHolding } from './hold.js';
 import { callOptionsOf, resolveKey } from './idempotent.js';
 import { acquireLease, checkDuration, type LeaseOptions, leaseSettings, readLease } from './lease.js';

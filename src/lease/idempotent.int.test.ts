@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
+import { tenantScope } from '../tenant/scope.js';
 import { manualClock } from './clock.js';
 import { idempotent, idempotentHandler } from './idempotent.js';
 import { readLease } from './lease.js';
@@ -202,6 +203,11 @@ describe('idempotent on a real engine', () => {
     await expect(handler({ id: 'evt-1' }, contextOf('globex'))).resolves.toBe('globex:evt-1');
     await expect(handler({ id: 'evt-1' }, contextOf('acme'))).resolves.toBe('acme:evt-1');
     expect(runs).toBe(2);
-    expect(await readLease(table, { pk: 'globex#evt-1' })).toMatchObject({ state: 'completed', value: 'globex:evt-1' });
+    // With context.tenantId the records are tenant-scoped as well (racesafe/tenant): stored under TENANT#globex#.
+    expect(await readLease(tenantScope(table, 'globex'), { pk: 'globex#evt-1' })).toMatchObject({
+      state: 'completed',
+      value: 'globex:evt-1',
+    });
+    expect(await readLease(table, { pk: 'globex#evt-1' })).toBeUndefined();
   });
 });

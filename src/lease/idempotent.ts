@@ -1,8 +1,9 @@
 /** @module idempotent(): run a function once per key, store its result, replay it to duplicates; a Lambda wrapper. */
 import type { Context } from 'aws-lambda';
 import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { type CallOptions, callOptionNames, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
-import { type CallOptions, callOptionNames, checkOptions } from '../write/operation.js';
+import { tenantScope } from '../tenant/scope.js';
 import { runHolding } from './hold.js';
 import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
 import { payloadHash } from './payload.js';
@@ -167,7 +168,10 @@ export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>
 /**
  * Wraps a Lambda handler so that each event (by `key`) is handled once; duplicates (retries, redeliveries) get the
  * stored response. The lease follows `context.getRemainingTimeInMillis()` unless `leaseMs` says otherwise, and a
- * waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out.
+ * waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out. Under
+ * Lambda's tenant isolation mode (`context.tenantId` set) the records are tenant-scoped (`tenantScope` from
+ * `racesafe/tenant`): the same key under two tenants is handled once per tenant, and never replays one tenant's
+ * response to another.
  *
  * @example
  * ```ts
@@ -206,9 +210,12 @@ export function idempotentHandler<E, R>(
     checkDuration(lease, 'leaseMs', 1);
     // Give up waiting a second before this invocation's own timeout, so it can still answer.
     const maxWaitMs = options.poll?.maxWaitMs ?? Math.max(0, Math.floor(remaining) - 1000);
-    const key = resolveKey(config.table, options.key(event, context));
+    // In Lambda's tenant isolation mode the same key under two tenants is two keys: scope the records by tenant.
+    const tenantId = context.tenantId;
+    const scoped = tenantId === undefined ? config : { ...config, table: tenantScope(config.table, tenantId) };
+    const key = resolveKey(scoped.table, options.key(event, context));
     const hash = validate === false ? undefined : payloadHash(validate === true ? event : validate(event));
-    return runIdempotent(config, key, hash, lease, maxWaitMs, async () => handler(event, context));
+    return runIdempotent(scoped, key, hash, lease, maxWaitMs, async () => handler(event, context));
   };
 }
 

@@ -5,10 +5,11 @@ import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { and, attributeNotExists, type Condition, compare, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, increment, remove, renderChanges, updateExpression } from '../expression/update.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { storedAfterConditionFailure } from '../request/stored.js';
+import { conditionalUpdateInput } from '../request/update-input.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
 import { checkItemSize, type Item, keyAttributes, keyOf, type Table } from '../table.js';
-import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure } from '../write/operation.js';
-import { conditionalUpdateInput } from '../write/update-input.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   hasValidResult,

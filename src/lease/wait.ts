@@ -1,8 +1,8 @@
 /** @module How duplicates wait for a lease holder's result: bounded polling with a small, growing, jittered delay. */
 import { RacesafeError } from '../errors.js';
+import type { CallOptions } from '../request/operation.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
 import type { Item, Table } from '../table.js';
-import type { CallOptions } from '../write/operation.js';
 import type { Clock } from './clock.js';
 import { checkDuration, readLease } from './lease.js';
 import { isHeldLive, type LeaseRecord } from './record.js';

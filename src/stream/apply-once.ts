@@ -1,9 +1,9 @@
 /** @module applyOnce: an effect and its event-id marker committed in one transaction, so a redelivery is skipped. */
 import { type CancellationReason, invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import type { Observer } from '../observe/events.js';
+import { checkOptions, Operation } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
 import { type TransactionBuilder, transaction } from '../transaction/builder.js';
-import { checkOptions, Operation } from '../write/operation.js';
 
 export interface ApplyOnceOptions {
   /**

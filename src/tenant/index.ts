@@ -1,4 +1,8 @@
 /** @module `racesafe/tenant`: tenant-scoped tables, tenant-isolated Lambda handlers, per-tenant credentials, IAM policies. */
+export type { TenantAssumeRoleParams, TenantClients, TenantClientsOptions } from './credentials.js';
+export { buildAssumeRoleParams, refreshingCredentials, tenantClients } from './credentials.js';
+export type { KeyedLogger, TenantHandlerOptions, TenantInvocation } from './handler.js';
+export { tenantHandler } from './handler.js';
 export type { PolicyDocument, PolicyStatement, TenantPolicies, TenantPolicyOptions } from './policy.js';
 export { leadingKeyStatements, tenantItemActions, tenantPolicies, tenantSessionPolicy } from './policy.js';
 export type { TenantScopeMark, TenantScopeOptions } from './scope.js';

@@ -177,6 +177,14 @@ describe('tenantPolicies options', () => {
     expect(() => tenantSessionPolicy('a#b', { tableArns: [table] })).toThrow(/tenantId/);
   });
 
+  it('passes unresolved CDK tokens through in place of ARNs (resolved at deploy time)', () => {
+    const token = ['$', '{Token[TOKEN.123]}'].join('');
+    const roleToken = `arn:${['$', '{Token[AWS.Partition.1]}'].join('')}:iam::${['$', '{Token[AWS.AccountId.2]}'].join('')}:role/x`;
+    const policies = tenantPolicies({ tableArns: [token], tenantRoleArn: roleToken, executionRoleArn: token });
+    expect(policies.tenantRolePermissions.Statement[0]?.Resource).toEqual([token]);
+    expect(policies.executionRoleStatement.Resource).toBe(roleToken);
+  });
+
   it('is plain JSON: it survives a round trip unchanged', () => {
     expect(JSON.parse(JSON.stringify(tagged))).toEqual(tagged);
     expect(JSON.stringify(tagged.tenantRolePermissions)).toContain(

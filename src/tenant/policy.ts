@@ -35,7 +35,7 @@ export const tenantItemActions = [
 ] as const;
 
 export interface TenantPolicyOptions {
-  /** The tables' ARNs (`arn:aws:dynamodb:<region>:<account>:table/<name>`). */
+  /** The tables' ARNs (`arn:aws:dynamodb:<region>:<account>:table/<name>`); unresolved CDK tokens are passed through. */
   readonly tableArns: readonly string[];
   /** The role each tenant's session assumes (its permission policy is `tenantRolePermissions`). */
   readonly tenantRoleArn: string;
@@ -62,6 +62,14 @@ const tenantPolicyOptionNames: readonly (keyof TenantPolicyOptions)[] = [
   'tagKey',
   'keys',
 ];
+
+/**
+ * Whether a string is (or holds) an unresolved CDK token (`${Token[…]}`): an ARN that CloudFormation resolves at
+ * deploy time cannot be checked here, so it is passed through as it is.
+ */
+function isUnresolvedToken(value: string): boolean {
+  return value.includes('${Token[');
+}
 
 /** The policies of tenant isolation: attach each where its name says. */
 export interface TenantPolicies {
@@ -129,6 +137,7 @@ export function tenantPolicies(options: TenantPolicyOptions): TenantPolicies {
     throw invalidOption('tableArns', 'must list at least one table ARN');
   }
   tableArns.forEach((arn, index) => {
+    if (typeof arn === 'string' && isUnresolvedToken(arn)) return;
     if (
       typeof arn !== 'string' ||
       !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(arn)
@@ -143,6 +152,7 @@ export function tenantPolicies(options: TenantPolicyOptions): TenantPolicies {
     ['tenantRoleArn', tenantRoleArn],
     ['executionRoleArn', executionRoleArn],
   ] as const) {
+    if (typeof arn === 'string' && isUnresolvedToken(arn)) continue;
     if (typeof arn !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) {
       throw invalidOption(field, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
     }

@@ -80,6 +80,8 @@ export interface TenantKeyCodec {
  */
 export function tenantKeyCodec(tenantId: string, options: TenantKeyOptions = {}): TenantKeyCodec {
   const prefix = tenantPrefix(tenantId, options);
+  const { label, separator } = tenantKeyFormat(options);
+  const anyTenant = `${label}${separator}`;
   return {
     tenantId,
     prefix,
@@ -87,6 +89,15 @@ export function tenantKeyCodec(tenantId: string, options: TenantKeyOptions = {})
       // The prefix goes on a string; a number or binary partition key cannot carry it.
       if (typeof value !== 'string' || value === '') {
         throw invalidInput(field, 'a tenant scope prefixes the partition key: it must be a non-empty string');
+      }
+      // A key that already carries a tenant prefix is a stored key (another tenant's, or this one's twice): refuse it
+      // rather than nest it inside this tenant.
+      if (value.startsWith(anyTenant)) {
+        throw crossTenant(
+          tenantId,
+          field,
+          `a key may not start with ${anyTenant}: callers pass their own keys, unprefixed`,
+        );
       }
       return `${prefix}${value}`;
     },

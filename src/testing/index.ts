@@ -60,3 +60,11 @@ export type { ScheduledRun, Scheduler, SchedulerOptions, TraceEntry, Worker, Wor
 export { createScheduler, formatTrace } from './scheduler.js';
 export type { CreatedTable, CreateTableOptions, KeyAttribute } from './tables.js';
 export { createTable, deleteTable, uniqueTableName } from './tables.js';
+export type {
+  AccessEvaluator,
+  AccessRequest,
+  EnforceLeadingKeysOptions,
+  EnforcerStats,
+  LeadingKeysEnforcer,
+} from './tenant-enforcer.js';
+export { accessRequests, enforceLeadingKeys } from './tenant-enforcer.js';

@@ -7,7 +7,8 @@ import { type Guard, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import type { Observer } from '../observe/events.js';
-import { awsErrorName, type BackoffOptions, backoffDelay, isThrottling, sleep } from '../retry/backoff.js';
+import { checkOptions, Operation, type OperationScope } from '../request/operation.js';
+import { awsErrorName, type BackoffOptions } from '../retry/backoff.js';
 import {
   checkFiniteNumbers,
   checkItemSize,
@@ -19,9 +20,8 @@ import {
   type Version,
 } from '../table.js';
 import { checkChanges } from '../write/changes.js';
-import { checkOptions, Operation, type OperationScope } from '../write/operation.js';
 import { newerThanStored } from '../write/versioned.js';
-import { decodeCancellation, isTransientCancellation } from './cancellation.js';
+import { decodeCancellation } from './cancellation.js';
 
 /** DynamoDB's limits for one TransactWriteItems request. */
 export const transactionLimits = { maxActions: 100, maxBytes: 4 * 1024 * 1024, maxTokenLength: 36 } as const;
@@ -57,7 +57,10 @@ export interface CommitOptions {
    * transaction twice: this is what makes a retried commit safe. @default a new UUID per commit() call
    */
   readonly token?: string;
-  /** Attempts when the transaction is cancelled by a conflict with another transaction, or throttled. @default 5 */
+  /**
+   * Requests in all (the SDK's retries included) before giving up on conflicts with other transactions, throttling
+   * and failures that may have landed. @default 5
+   */
   readonly maxAttempts?: number;
   /** @default { baseMs: 25, capMs: 1000 } */
   readonly backoff?: BackoffOptions;
@@ -153,7 +156,11 @@ export class TransactionBuilder {
     return { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
   }
 
-  /** Sends the transaction, retrying conflicts and throttling with backoff under one ClientRequestToken. */
+  /**
+   * Sends the transaction under one ClientRequestToken, resending it (same token) on conflicts with other
+   * transactions, throttling, and failures that may have landed (a lost response, a timeout, a 5xx, the SDK's retry
+   * quota spent): DynamoDB applies a token at most once within 10 minutes, so a resend never applies it twice.
+   */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
     checkOptions(options, ['token', 'maxAttempts', 'backoff'], 'commit');
     const tables = [...new Set(this.#actions.map((action) => action.table))];
@@ -164,6 +171,7 @@ export class TransactionBuilder {
     const callOptions = {
       ...(options.observe === undefined ? {} : { observe: options.observe }),
       ...(options.context === undefined ? {} : { context: options.context }),
+      retry: { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 },
     };
     const token = options.token ?? randomUUID();
     const operation = new Operation(scope, 'transaction', { token }, callOptions);
@@ -171,8 +179,9 @@ export class TransactionBuilder {
   }
 
   /**
-   * Commits as part of another primitive's operation (as `applyOnce` does): retries are reported to that operation,
-   * and the outcome is left for it to report, so an observer sees one event per call.
+   * Commits as part of another primitive's operation (as `applyOnce` does): resends follow that operation's retry
+   * policy (at most `maxAttempts` requests), and the outcome is left for it to report, so an observer sees one event
+   * per call.
    * @internal
    */
   async commitWithin(operation: Operation<OperationScope>, options: CommitOptions = {}): Promise<CommitResult> {
@@ -181,37 +190,21 @@ export class TransactionBuilder {
       throw invalidOption('maxAttempts', 'must be a whole number >= 1');
     const token = options.token ?? randomUUID();
     const input = this.build(token);
-    const backoff = { baseMs: options.backoff?.baseMs ?? 25, capMs: options.backoff?.capMs ?? 1000 };
     const targets = this.#actions.map((action) => ({ table: action.table.name, key: action.key }));
     const client = (this.#actions[0] as Action).table.client;
-    for (let attempt = 1; ; attempt++) {
-      operation.attempts = attempt;
-      try {
-        await client.send(new TransactWriteCommand(input));
-        return { status: 'applied', token, attempts: attempt };
-      } catch (error) {
-        const name = awsErrorName(error);
-        const cancelled = name === 'TransactionCanceledException';
-        const reasons = cancelled ? decodeCancellation(error, targets) : [];
-        const transient =
-          (cancelled && isTransientCancellation(reasons)) ||
-          isThrottling(error) ||
-          name === 'TransactionConflictException' ||
-          name === 'TransactionInProgressException';
-        if (transient && attempt < maxAttempts) {
-          operation.emit('retried', cancelled ? reasons.map((r) => r.code).join(',') : name);
-          await sleep(backoffDelay(attempt - 1, backoff));
-          continue;
-        }
-        if (!cancelled) throw error;
-        const failing = reasons.filter((reason) => reason.code !== 'None');
-        throw new RacesafeError(
-          'transaction.cancelled',
-          `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
-          { reasons, attempts: attempt },
-          error,
-        );
-      }
+    try {
+      await operation.send(() => client.send(new TransactWriteCommand(input)), 'ambiguous', { maxAttempts });
+      return { status: 'applied', token, attempts: operation.attempts };
+    } catch (error) {
+      if (awsErrorName(error) !== 'TransactionCanceledException') throw error;
+      const reasons = decodeCancellation(error, targets);
+      const failing = reasons.filter((reason) => reason.code !== 'None');
+      throw new RacesafeError(
+        'transaction.cancelled',
+        `transaction cancelled: ${failing.map((r) => `action ${r.index} on ${r.table}: ${r.code}`).join('; ')}`,
+        { reasons, attempts: operation.attempts },
+        error,
+      );
     }
   }
 

@@ -76,10 +76,12 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
   it('putIfNewer reports stale when a newer version landed between the lost response and the retry', async () => {
     const { table, plain, client, faults } = await withLostResponse('PutItem');
     const interleaved = interleaveAfterFirstWrite(client, () => putIfNewer(plain, { pk: 'a', version: 43 }));
-    // A put replaces the whole item, tokens included: the retry cannot see that 42 landed, only that 43 is stored.
+    // A put replaces the whole item, token included: the retry cannot see that 42 landed, only that 43 is stored,
+    // and it says that its earlier attempt may have landed.
     expect(await putIfNewer(table, { pk: 'a', version: 42 })).toEqual({
       status: 'stale',
       current: { pk: 'a', version: 43 },
+      mayHaveLanded: true,
     });
     expect(interleaved()).toBe(true);
     expect(faults.stats.lostResponse.injected).toBe(1);
@@ -99,40 +101,43 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     expect(faults.stats.lostResponse.injected).toBe(1);
   });
 
-  it('guardedUpdate decrements once and reports applied; a plain conditional update decrements twice', async () => {
-    const { table, client, name, faults } = await withLostResponse('UpdateItem');
-    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'safe', quantity: 10 } }));
-    const outcome = await guardedUpdate(
-      table,
-      { pk: 'safe' },
-      {
-        changes: { quantity: decrement(1) },
-        require: { quantity: { gte: 1 } },
-      },
-    );
-    expect(outcome).toMatchObject({ status: 'applied', item: { quantity: 9 } });
-    expect((await stored(name, 'safe'))?.quantity).toBe(9);
+  itWhen(['transactions'])(
+    'guardedUpdate decrements once and reports applied; a plain conditional update decrements twice',
+    async () => {
+      const { table, client, name, faults } = await withLostResponse('TransactWriteItems');
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'safe', quantity: 10 } }));
+      const outcome = await guardedUpdate(
+        table,
+        { pk: 'safe' },
+        {
+          changes: { quantity: decrement(1) },
+          require: { quantity: { gte: 1 } },
+        },
+      );
+      expect(outcome).toMatchObject({ status: 'applied', item: { quantity: 9 } });
+      expect((await stored(name, 'safe'))?.quantity).toBe(9);
 
-    // The naive twin: the same guard without a write token, through a client that also loses one response.
-    const naiveFaults = createFaults({ seed: 1, lostResponse: { commands: ['UpdateItem'], limit: 1 } });
-    const detach = naiveFaults.attach(client);
-    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: 10 } }));
-    await client.send(
-      new UpdateCommand({
-        TableName: name,
-        Key: { pk: 'naive' },
-        UpdateExpression: 'SET quantity = quantity - :one',
-        ConditionExpression: 'quantity >= :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
-    detach();
-    expect((await stored(name, 'naive'))?.quantity).toBe(8);
-    expect(faults.stats.lostResponse.injected + naiveFaults.stats.lostResponse.injected).toBe(2);
-  });
+      // The naive twin: the same guard without a write token, through a client that also loses one response.
+      const naiveFaults = createFaults({ seed: 1, lostResponse: { commands: ['UpdateItem'], limit: 1 } });
+      const detach = naiveFaults.attach(client);
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: 10 } }));
+      await client.send(
+        new UpdateCommand({
+          TableName: name,
+          Key: { pk: 'naive' },
+          UpdateExpression: 'SET quantity = quantity - :one',
+          ConditionExpression: 'quantity >= :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+      detach();
+      expect((await stored(name, 'naive'))?.quantity).toBe(8);
+      expect(faults.stats.lostResponse.injected + naiveFaults.stats.lostResponse.injected).toBe(2);
+    },
+  );
 
-  it('updateWithLock increments once and reports applied, not a conflict', async () => {
-    const { table, plain, name, faults } = await withLostResponse('PutItem');
+  itWhen(['transactions'])('updateWithLock increments once and reports applied, not a conflict', async () => {
+    const { table, plain, name, faults } = await withLostResponse('TransactWriteItems');
     await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
     const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 1 }));
     expect(outcome).toMatchObject({ status: 'applied', item: { n: 1, version: 2 } });
@@ -140,49 +145,58 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
     expect(faults.stats.lostResponse.injected).toBe(1);
   });
 
-  it('updateWithLock recognises its landed attempt even after another writer followed it', async () => {
-    const { table, plain, name, client, faults } = await withLostResponse('PutItem');
-    await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
-    // Closest to the wire: once our write has landed, another writer commits before the (lost) response travels up.
-    const interleaved = interleaveAfterFirstWrite(
-      client,
-      () => updateWithLock(plain, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 100 })),
-      (input) => 'Item' in input,
-    );
-    const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 1 }));
-    expect(interleaved()).toBe(true);
-    expect(faults.stats.lostResponse.injected).toBe(1);
-    expect(outcome.status).toBe('applied');
-    expect(outcome.attempts).toBe(1);
-    // Our +1 landed once, the other writer's +100 after it: nothing lost, nothing applied twice.
-    expect(await stored(name, 'doc')).toMatchObject({ n: 101, version: 3 });
-  });
+  itWhen(['transactions'])(
+    'updateWithLock recognises its landed attempt even after another writer followed it',
+    async () => {
+      const { table, plain, name, client, faults } = await withLostResponse('TransactWriteItems');
+      await updateWithLock(plain, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
+      // Closest to the wire: once our write has landed, another writer commits before the (lost) response travels up.
+      const interleaved = interleaveAfterFirstWrite(
+        client,
+        () => updateWithLock(plain, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n) + 100 })),
+        (input) => 'TransactItems' in input,
+      );
+      const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({
+        pk: 'doc',
+        n: Number(current?.n) + 1,
+      }));
+      expect(interleaved()).toBe(true);
+      expect(faults.stats.lostResponse.injected).toBe(1);
+      expect(outcome.status).toBe('applied');
+      expect(outcome.attempts).toBe(1);
+      // Our +1 landed once, the other writer's +100 after it: nothing lost, nothing applied twice.
+      expect(await stored(name, 'doc')).toMatchObject({ n: 101, version: 3 });
+    },
+  );
 
-  it('guardedUpdate recognises its landed attempt even after other writers followed it', async () => {
-    const { table, plain, name, client, faults } = await withLostResponse('UpdateItem');
-    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
-    const interleaved = interleaveAfterFirstWrite(client, async () => {
-      for (let i = 0; i < 3; i++) {
-        await guardedUpdate(
-          plain,
-          { pk: 'sku' },
-          { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
-        );
-      }
-    });
-    const outcome = await guardedUpdate(
-      table,
-      { pk: 'sku' },
-      {
-        changes: { quantity: decrement(1) },
-        require: { quantity: { gte: 1 } },
-      },
-    );
-    expect(interleaved()).toBe(true);
-    expect(faults.stats.lostResponse.injected).toBe(1);
-    expect(outcome.status).toBe('applied');
-    expect((await stored(name, 'sku'))?.quantity).toBe(6);
-  });
+  itWhen(['transactions'])(
+    'guardedUpdate recognises its landed attempt even after other writers followed it',
+    async () => {
+      const { table, plain, name, client, faults } = await withLostResponse('TransactWriteItems');
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
+      const interleaved = interleaveAfterFirstWrite(client, async () => {
+        for (let i = 0; i < 3; i++) {
+          await guardedUpdate(
+            plain,
+            { pk: 'sku' },
+            { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
+          );
+        }
+      });
+      const outcome = await guardedUpdate(
+        table,
+        { pk: 'sku' },
+        {
+          changes: { quantity: decrement(1) },
+          require: { quantity: { gte: 1 } },
+        },
+      );
+      expect(interleaved()).toBe(true);
+      expect(faults.stats.lostResponse.injected).toBe(1);
+      expect(outcome.status).toBe('applied');
+      expect((await stored(name, 'sku'))?.quantity).toBe(6);
+    },
+  );
 
   itWhen(['transactions'])(
     'a transaction is applied once: the SDK re-sends it under the same ClientRequestToken',
@@ -202,15 +216,21 @@ describe('ambiguous retries: the response is lost after commit and the SDK sends
   );
 });
 
-describe('the write-token register stays bounded', () => {
-  it('keeps the last 16 write tokens of an item, newest first, however many writes it sees', async () => {
+describe("bookkeeping on users' items", () => {
+  it('a versioned item carries one token attribute, and a guarded or optimistic update adds none', async () => {
     const { table, name } = await freshTable(engine, { stream: false });
+    await putIfNewer(table, { pk: 'v', version: 1, n: 0 });
+    for (let version = 2; version <= 40; version++)
+      await updateIfNewer(table, { pk: 'v' }, version, { n: increment(1) });
+    const versioned = await stored(name, 'v');
+    expect(Object.keys(versioned ?? {}).sort()).toEqual(['_rsToken', 'n', 'pk', 'version']);
+    expect(versioned?.n).toBe(39);
+    if (!engine.capabilities.transactions) return;
     await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'hot', n: 0 } }));
     for (let i = 0; i < 40; i++) await guardedUpdate(table, { pk: 'hot' }, { changes: { n: increment(1) } });
-    const item = await stored(name, 'hot');
-    expect(item?.n).toBe(40);
-    const tokens = Object.keys(item ?? {}).filter((attribute) => attribute.startsWith('_rsToken'));
-    expect(tokens.sort()).toEqual(Array.from({ length: 16 }, (_, slot) => `_rsToken${slot}`).sort());
-    expect(new Set(tokens.map((attribute) => item?.[attribute])).size).toBe(16);
+    expect(await stored(name, 'hot')).toEqual({ pk: 'hot', n: 40 });
+    for (let i = 0; i < 5; i++)
+      await updateWithLock(table, { pk: 'doc' }, (current) => ({ pk: 'doc', n: Number(current?.n ?? 0) + 1 }));
+    expect(await stored(name, 'doc')).toEqual({ pk: 'doc', n: 5, version: 5 });
   });
 });

@@ -3,10 +3,11 @@ import { DeleteCommand, type DeleteCommandInput, PutCommand, type PutCommandInpu
 import { invalidOption } from '../errors.js';
 import { and, attributeNotExists, compare, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { visible } from '../request/stored.js';
+import { newWriteToken } from '../request/write-token.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
-import { type CallOptions, checkOptions, Operation, visible } from './operation.js';
 import type { DeleteOutcome } from './outcome.js';
-import { newWriteToken, shiftedTokens } from './recent-tokens.js';
 import { versionedWrite } from './versioned.js';
 
 export interface DeleteIfNotNewerOptions extends CallOptions {
@@ -63,7 +64,7 @@ export function buildDeleteIfNotNewer(
         ...key,
         [table.versionAttribute]: version,
         [table.tombstoneAttribute]: true,
-        ...shiftedTokens(table, undefined, token),
+        [table.writeTokenAttribute]: token,
         ...(ttl === undefined ? {} : { [ttl.attribute]: Math.floor(now / 1000) + ttl.seconds }),
       },
       ConditionExpression,
@@ -110,20 +111,20 @@ export async function deleteIfNotNewer<T extends object = Item>(
   const token = newWriteToken();
   const request = buildDeleteIfNotNewer(table, itemKey, version, token, options);
   const operation = new Operation(table, 'deleteIfNotNewer', itemKey, options);
-  const outcome = await versionedWrite<Item>(
-    operation,
+  const outcome = await versionedWrite<Item>(operation, {
     version,
     token,
-    async () => {
+    tombstone: 'put' in request,
+    send: async () => {
       const result =
         'put' in request
           ? await table.client.send(new PutCommand(request.put))
           : await table.client.send(new DeleteCommand(request.delete));
       return { previous: visible(table, result.Attributes) };
     },
-    () => ({ previous: undefined }),
-    'put' in request,
-  );
+    // The earlier attempt's response, with the item it replaced, was lost.
+    recovered: () => ({ previous: undefined }),
+  });
   if (outcome.status !== 'applied') return outcome as DeleteOutcome<T>;
   const previous = outcome.item.previous as Item | undefined;
   return {

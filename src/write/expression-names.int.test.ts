@@ -65,7 +65,7 @@ describe('attribute names and values are placeholders on a real engine', () => {
     expect(await putIfNewer(table, item)).toEqual({ status: 'applied', item });
     const raw = await stored(table);
     expect(withoutTokens(table, raw)).toEqual(item);
-    expect(raw?.['tok:#0']).toEqual(expect.any(String));
+    expect(raw?.['tok:#']).toEqual(expect.any(String));
     expect(await putIfNewer(table, { ...item, timestamp: 1, status: 'old' })).toEqual({
       status: 'stale',
       current: item,
@@ -107,7 +107,7 @@ describe('attribute names and values are placeholders on a real engine', () => {
     expect(await updateIfNewer(table, key, 2, changes)).toEqual({ status: 'applied', item: expected });
     const raw = await stored(table);
     expect(withoutTokens(table, raw)).toEqual(expected);
-    expect(raw?.['tok:#0']).toEqual(expect.any(String));
+    expect(raw?.['tok:#']).toEqual(expect.any(String));
 
     expect(await updateIfNewer(table, key, 1, { status: 'late' })).toMatchObject({ status: 'stale' });
     expect(withoutTokens(table, await stored(table))).toEqual(expected);
@@ -164,7 +164,7 @@ describe('attribute names and values are placeholders on a real engine', () => {
     });
     const tombstone = await stored(table);
     expect(withoutTokens(table, tombstone)).toEqual({ ...key, timestamp: 5, 'deleted #.mark': true });
-    expect(tombstone?.['tok:#0']).toEqual(expect.any(String));
+    expect(tombstone?.['tok:#']).toEqual(expect.any(String));
     expect((await deleteIfNotNewer(table, key, 5)).status).toBe('duplicate');
     expect((await putIfNewer(table, { ...key, timestamp: 4 })).status).toBe('stale');
     expect((await guardedUpdate(table, key, { changes: { total: increment(1) } })).status).toBe('missing');

@@ -1,17 +1,19 @@
 /** @module guardedUpdate: one atomic conditional update, e.g. decrement stock only while enough is left. */
-import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
 import { and, type Condition } from '../expression/condition.js';
 import { failedGuardParts, type Guard, type GuardPart, guardCondition, guardParts } from '../expression/guard.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
-import { isConditionalCheckFailed } from '../retry/backoff.js';
+import { sendConditional } from '../request/conditional-write.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { readConsistently, visible } from '../request/stored.js';
+import { transactOne } from '../request/transact-one.js';
+import { conditionalUpdateInput } from '../request/update-input.js';
+import { newWriteToken } from '../request/write-token.js';
 import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
-import { type CallOptions, checkOptions, Operation, storedAfterConditionFailure, visible } from './operation.js';
 import type { GuardedOutcome } from './outcome.js';
-import { holdsToken, newWriteToken, notOurEarlierAttempt, shiftTokenClauses } from './recent-tokens.js';
-import { conditionalUpdateInput } from './update-input.js';
 
 export interface GuardedUpdateInput {
   /** What to change, e.g. `{ quantity: decrement(2) }`. */
@@ -20,23 +22,30 @@ export interface GuardedUpdateInput {
   readonly require?: Guard;
 }
 
-/** The UpdateItem request of {@link guardedUpdate} (pure). */
+/**
+ * The request of {@link guardedUpdate} (pure): the conditional update as a one-action TransactWriteItems whose
+ * ClientRequestToken is `token`, so that DynamoDB applies it at most once however often it is resent.
+ */
 export function buildGuardedUpdate(
   table: Table,
   key: Item,
   changes: Changes,
   parts: readonly GuardPart[],
   token: string,
-): UpdateCommandInput {
+): TransactWriteCommandInput {
   const placeholders = new Placeholders();
-  const clauses = renderChanges(changes, placeholders);
-  clauses.set.push(...shiftTokenClauses(table, placeholders, token));
-  const update = updateExpression(clauses);
+  const update = updateExpression(renderChanges(changes, placeholders));
   const guard = guardCondition(parts);
-  // The item must exist and not be deleted; an SDK retry of an update that already landed finds its token among the
-  // item's recent ones and fails instead of applying twice, even when other writers updated the item in between.
-  const condition = and(liveItem(table), ...(guard ? [guard] : []), notOurEarlierAttempt(table, token));
-  return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, 'ALL_NEW');
+  // The item must exist and not be deleted.
+  const condition = and(liveItem(table), ...(guard ? [guard] : []));
+  const input = conditionalUpdateInput(
+    table,
+    key,
+    placeholders,
+    { update, condition: condition(placeholders) },
+    'NONE',
+  );
+  return transactOne({ update: input }, token);
 }
 
 /**
@@ -64,8 +73,11 @@ const renderedLiveItem = new WeakMap<Table, { names: Record<string, string>; tex
  * guard (an atomic guarded update that failed would fail again). Twelve concurrent orders against a stock of 10 give
  * exactly 10 `applied` and 2 `rejected`, and the stock never goes below 0.
  *
- * A lost response that the SDK retries is recognised by its write token and reported `applied` once, even when other
- * writers updated the item in between: the item keeps the tokens of its last 16 writes.
+ * Exactly once: the update is sent as a one-action TransactWriteItems with a ClientRequestToken, so a resend after a
+ * lost response (by the SDK, or by racesafe once the SDK gave up) applies nothing and succeeds, however many other
+ * writes landed in between (DynamoDB keeps the token for 10 minutes; racesafe resends within 20 s by default). The
+ * price: a transactional write costs twice the write units, and the `applied` item is read right after the commit
+ * (one consistent GetItem), so it may already include later writes of other callers. See docs/exactness.md.
  *
  * @example
  * ```ts
@@ -97,23 +109,31 @@ export async function guardedUpdate<T extends object = Item>(
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);
   const operation = new Operation(table, 'guardedUpdate', itemKey, options);
   return operation.run(async (): Promise<GuardedOutcome<T>> => {
-    try {
-      const result = await operation.send(() => table.client.send(new UpdateCommand(request)));
-      return { status: 'applied', item: withoutBookkeeping(table, result.Attributes ?? {}) as T };
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const stored = visible(table, await storedAfterConditionFailure(operation, error));
-      if (stored === undefined) return { status: 'missing' };
-      const current = withoutBookkeeping(table, stored) as T;
-      if (holdsToken(table, stored, token)) {
-        operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
-        return { status: 'applied', item: current };
-      }
-      const failed = failedGuardParts(parts, stored).map((part) => part.label);
-      // Without ALL_OLD (dynalite) the item read afterwards may already satisfy the guard again.
-      const reason = failed.length > 0 ? failed.join(' AND ') : 'the guard did not hold when the update was evaluated';
-      operation.reason = reason;
-      return { status: 'rejected', current, reason, failed };
-    }
+    const refused = await sendConditional<GuardedOutcome<T> | undefined>(operation, {
+      send: async () => {
+        await table.client.send(new TransactWriteCommand(request));
+        return undefined;
+      },
+      // A resend of a commit that landed succeeds, so a failed condition is never our own earlier attempt.
+      classify: (stored) => classifyGuarded<T>(table, parts, visible(table, stored)),
+    });
+    if (refused !== undefined) return refused;
+    // A transaction returns no item: read it right after the commit (it may include later writes already).
+    const after = visible(table, await readConsistently(operation, itemKey));
+    return { status: 'applied', item: withoutBookkeeping(table, after ?? itemKey) as T };
   });
+}
+
+/** What a failed guard means (pure): the item is missing, or names the guard parts that did not hold. */
+export function classifyGuarded<T extends object>(
+  table: Table,
+  parts: readonly GuardPart[],
+  stored: Item | undefined,
+): { readonly result: GuardedOutcome<T>; readonly reason: string } {
+  if (stored === undefined) return { result: { status: 'missing' }, reason: 'no item is stored' };
+  const current = withoutBookkeeping(table, stored) as T;
+  const failed = failedGuardParts(parts, stored).map((part) => part.label);
+  // Without ALL_OLD (dynalite) the item read afterwards may already satisfy the guard again.
+  const reason = failed.length > 0 ? failed.join(' AND ') : 'the guard did not hold when the update was evaluated';
+  return { result: { status: 'rejected', current, reason, failed }, reason };
 }

@@ -1,5 +1,7 @@
 /** @module putIfNewer: store an item only if its version is newer than the stored one, in one request. */
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { newWriteToken } from '../request/write-token.js';
 import {
   checkFiniteNumbers,
   checkItemSize,
@@ -10,17 +12,15 @@ import {
   type Version,
   withoutBookkeeping,
 } from '../table.js';
-import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { newestTokenAttribute, newWriteToken } from './recent-tokens.js';
 import { newerThanStoredExpression, versionedWrite } from './versioned.js';
 
 /** The PutItem request of {@link putIfNewer} (pure). */
 export function buildPutIfNewer(table: Table, item: Item, token: string): PutCommandInput {
-  // The whole item is replaced, so a newer put also clears a tombstone and starts a fresh token register.
+  // The whole item is replaced, so a newer put also clears a tombstone; its token tells a resend it landed.
   // Object.assign, not a spread: with a spread of the caller's item this function measured ten times slower (1.8 µs).
   const stored: Item = Object.assign({}, withoutBookkeeping(table, item));
-  stored[newestTokenAttribute(table)] = token;
+  stored[table.writeTokenAttribute] = token;
   return {
     TableName: table.name,
     Item: stored,
@@ -60,14 +60,13 @@ export async function putIfNewer<T extends object>(
   const token = newWriteToken();
   const input = buildPutIfNewer(table, record, token);
   const version = record[table.versionAttribute] as Version;
-  return versionedWrite(
-    operation,
+  return versionedWrite(operation, {
     version,
     token,
-    async () => {
+    send: async () => {
       await table.client.send(new PutCommand(input));
       return item;
     },
-    () => item,
-  );
+    recovered: () => item,
+  });
 }

@@ -2,12 +2,12 @@
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { conditionalUpdateInput } from '../request/update-input.js';
+import { newWriteToken } from '../request/write-token.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
-import { type CallOptions, checkOptions, Operation } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { newWriteToken, shiftTokenClauses } from './recent-tokens.js';
-import { conditionalUpdateInput } from './update-input.js';
 import { newerThanStored, versionedWrite } from './versioned.js';
 
 /** The UpdateItem request of {@link updateIfNewer} (pure). */
@@ -22,7 +22,8 @@ export function buildUpdateIfNewer(
   const clauses = renderChanges(changes, placeholders);
   clauses.set.push(
     `${placeholders.name(table.versionAttribute)} = ${placeholders.value(version)}`,
-    ...shiftTokenClauses(table, placeholders, token),
+    // The token goes with the version: a resend that finds both knows that its earlier attempt landed.
+    `${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`,
   );
   // A newer update of a deleted item brings it back: the tombstone mark must go.
   clauses.remove.push(placeholders.name(table.tombstoneAttribute));
@@ -59,14 +60,13 @@ export async function updateIfNewer<T extends object = Item>(
   const token = newWriteToken();
   const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
   const operation = new Operation(table, 'updateIfNewer', itemKey, options);
-  return versionedWrite(
-    operation,
+  return versionedWrite(operation, {
     version,
     token,
-    async () => {
+    send: async () => {
       const result = await table.client.send(new UpdateCommand(input));
       return withoutBookkeeping(table, result.Attributes ?? {}) as T;
     },
-    (current) => current,
-  );
+    recovered: (current) => current,
+  });
 }

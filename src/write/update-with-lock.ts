@@ -1,9 +1,14 @@
 /** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
-import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
-import { type BackoffOptions, backoffDelay, isConditionalCheckFailed, sleep } from '../retry/backoff.js';
+import { sendConditional } from '../request/conditional-write.js';
+import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { readConsistently, visible } from '../request/stored.js';
+import { transactOne } from '../request/transact-one.js';
+import { newWriteToken } from '../request/write-token.js';
+import { type BackoffOptions, backoffDelay, sleep } from '../retry/backoff.js';
 import {
   checkFiniteNumbers,
   checkItemSize,
@@ -13,15 +18,6 @@ import {
   type Table,
   withoutBookkeeping,
 } from '../table.js';
-import {
-  type CallOptions,
-  checkOptions,
-  Operation,
-  readConsistently,
-  storedAfterConditionFailure,
-  visible,
-} from './operation.js';
-import { holdsToken, newWriteToken, shiftedTokens } from './recent-tokens.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -43,8 +39,18 @@ export type LockOutcome<T extends object = Item> =
   | { readonly status: 'applied'; readonly item: T; readonly attempts: number }
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
-/** The conditional PutItem of one attempt (pure): `version = :expected`, or create-only when nothing is stored. */
-export function buildLockedPut(table: Table, next: Item, stored: Item | undefined, token: string): PutCommandInput {
+/**
+ * The request of one attempt (pure): a put conditioned on `version = :expected` (create-only when nothing is stored),
+ * as a one-action TransactWriteItems whose ClientRequestToken is the attempt's `token`: a resend of an attempt that
+ * landed applies nothing and succeeds, however many writes came in between. The next attempt after a real conflict
+ * is a different request with a new token.
+ */
+export function buildLockedPut(
+  table: Table,
+  next: Item,
+  stored: Item | undefined,
+  token: string,
+): TransactWriteCommandInput {
   const placeholders = new Placeholders();
   const storedVersion = stored?.[table.versionAttribute];
   const condition =
@@ -54,19 +60,17 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
         ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
         : compare(table.versionAttribute, '=', storedVersion);
   const ConditionExpression = condition(placeholders);
-  return {
+  const put = {
     TableName: table.name,
     Item: {
       ...next,
       // updateWithLock refuses stored versions that are not numbers before it builds a put.
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
-      // The put replaces the version it checked, so shifting the register here keeps its history exact.
-      ...shiftedTokens(table, stored, token),
     },
     ConditionExpression,
     ...placeholders.attributes(),
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
+  return transactOne({ put }, token);
 }
 
 /**
@@ -74,6 +78,10 @@ export function buildLockedPut(table: Table, next: Item, stored: Item | undefine
  * the one read (`version = :expected`, then version + 1). On a conflict it retries with capped exponential backoff
  * and full jitter, using the stored item the failed write returned (ALL_OLD) instead of reading again; after
  * `maxAttempts` it throws a `write.conflict` error carrying the attempts and the last item seen.
+ *
+ * Exactly once: each attempt's put is a one-action TransactWriteItems with its own ClientRequestToken, so a resend
+ * after a lost response applies nothing and succeeds, and a landed write is never reported as a conflict. The price:
+ * twice the write units of a plain put. See docs/exactness.md.
  *
  * @example
  * ```ts
@@ -102,7 +110,6 @@ export async function updateWithLock<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   const backoff = { baseMs: options.backoff?.baseMs ?? 10, capMs: options.backoff?.capMs ?? 500 };
   const random = options.random ?? Math.random;
-  const token = newWriteToken();
   const operation = new Operation(table, 'updateWithLock', itemKey, options);
   return operation.run(async (): Promise<LockOutcome<T>> => {
     let stored = await readConsistently(operation, itemKey);
@@ -113,21 +120,23 @@ export async function updateWithLock<T extends object = Item>(
       const next = await mutate(view);
       if (next === noChange) return { status: 'unchanged', current: view, attempts: attempt };
       const item = checkedNext(table, itemKey, next);
-      const request = buildLockedPut(table, item, stored, token);
-      try {
-        await operation.send(() => table.client.send(new PutCommand(request)));
-        return { status: 'applied', item: withoutBookkeeping(table, request.Item ?? {}) as T, attempts: attempt };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        stored = await storedAfterConditionFailure(operation, error);
-        if (stored !== undefined && holdsToken(table, stored, token)) {
-          operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
-          return { status: 'applied', item: withoutBookkeeping(table, stored) as T, attempts: attempt };
-        }
-        if (attempt === maxAttempts) break;
-        operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
-        await sleep(backoffDelay(attempt - 1, backoff, random));
+      const request = buildLockedPut(table, item, stored, newWriteToken());
+      const conflict = await sendConditional<{ readonly stored: Item | undefined } | undefined>(operation, {
+        send: async () => {
+          await table.client.send(new TransactWriteCommand(request));
+          return undefined;
+        },
+        // A resend of an attempt that landed succeeds, so a failed condition is another writer's version.
+        classify: (found) => ({ result: { stored: found } }),
+      });
+      if (conflict === undefined) {
+        const written = (request.TransactItems?.[0]?.Put?.Item ?? {}) as Item;
+        return { status: 'applied', item: withoutBookkeeping(table, written) as T, attempts: attempt };
       }
+      stored = conflict.stored;
+      if (attempt === maxAttempts) break;
+      operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
+      await sleep(backoffDelay(attempt - 1, backoff, random));
     }
     const lastSeen = stored === undefined ? undefined : withoutBookkeeping(table, stored);
     throw new RacesafeError(

@@ -103,15 +103,15 @@ describe('bad input is refused with a typed error naming the field, before any r
 
   it('updateWithLock: refuses an item that turned out, after a conflict, to have a string version', async () => {
     const sent: string[] = [];
-    const conflict = Object.assign(new Error('The conditional request failed'), {
-      name: 'ConditionalCheckFailedException',
+    const conflict = Object.assign(new Error('Transaction cancelled'), {
+      name: 'TransactionCanceledException',
       // ALL_OLD, as the service sends it: another writer stored an ordered-string version meanwhile.
-      Item: { pk: { S: 'a' }, version: { S: '0042' } },
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { pk: { S: 'a' }, version: { S: '0042' } } }],
     });
     const client = {
       send: async (command: object) => {
         sent.push(command.constructor.name);
-        if (command.constructor.name === 'PutCommand') throw conflict;
+        if (command.constructor.name === 'TransactWriteCommand') throw conflict;
         return { Item: { pk: 'a', version: 1 } };
       },
     } as unknown as DynamoDBDocumentClient;
@@ -126,7 +126,7 @@ describe('bad input is refused with a typed error naming the field, before any r
       details: { field: 'version', stored: '0042' },
     });
     expect(calls).toBe(1);
-    expect(sent).toEqual(['GetCommand', 'PutCommand']);
+    expect(sent).toEqual(['GetCommand', 'TransactWriteCommand']);
   });
 
   it('updateWithLock: reads, then refuses what mutate returned without writing it', async () => {

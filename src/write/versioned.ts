@@ -1,12 +1,11 @@
 /** @module Version-monotonic writes: the condition they share and how a failed condition is classified. */
 import type { PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { RacesafeError } from '../errors.js';
 import type { Condition } from '../expression/condition.js';
-import { isConditionalCheckFailed } from '../retry/backoff.js';
+import { conditionalWrite } from '../request/conditional-write.js';
+import type { Operation } from '../request/operation.js';
+import { holdsToken } from '../request/write-token.js';
 import { compareVersions, type Item, isTombstone, type Table, type Version, withoutBookkeeping } from '../table.js';
-import { type Operation, storedAfterConditionFailure } from './operation.js';
 import type { WriteOutcome } from './outcome.js';
-import { holdsToken } from './recent-tokens.js';
 
 /**
  * Write only when nothing is stored or the stored version is older: `attribute_not_exists(pk) OR version < :v`.
@@ -49,22 +48,24 @@ function renderedNewerThanStored(table: Table): { condition: string; names: Reco
 
 /** How a versioned write that failed its condition ended, judged from the stored item. */
 export type VersionVerdict =
-  | { readonly status: 'applied' | 'stale' | 'duplicate'; readonly current: Item; readonly reason: string }
+  | { readonly status: 'applied' | 'duplicate'; readonly current: Item; readonly reason: string }
+  | { readonly status: 'stale'; readonly current: Item; readonly reason: string; readonly mayHaveLanded: boolean }
   | { readonly status: 'rejected'; readonly current: Item; readonly reason: string }
   /** The stored item does not explain the failure (it changed since, on an engine without ALL_OLD): write again. */
   | { readonly status: 'again' };
 
 /**
- * Classifies a failed versioned write. Our own write token on the stored item means an earlier attempt of this very
- * call landed and its response was lost (the SDK retried it), so the truthful outcome is `applied`.
+ * Classifies a failed versioned write (pure). Our own write token on the stored item means an earlier attempt of
+ * this very call landed and its response was lost, so the truthful outcome is `applied`. This is exact however many
+ * writes came in between: only a newer version can replace the item (and its token), and then the write is `stale`;
+ * when an earlier attempt may have landed (`resent`), `mayHaveLanded` says so.
  */
 export function classifyVersioned(
   table: Table,
   current: Item | undefined,
-  version: Version,
-  token: string,
-  tombstoneWrite = false,
+  write: { readonly version: Version; readonly token: string; readonly tombstone: boolean; readonly resent: boolean },
 ): VersionVerdict {
+  const { version, token } = write;
   if (current === undefined) return { status: 'again' };
   if (holdsToken(table, current, token)) {
     return {
@@ -84,15 +85,18 @@ export function classifyVersioned(
   }
   const storedIsTombstone = isTombstone(table, current);
   const what = storedIsTombstone ? 'a delete at version' : 'version';
+  const landed = write.resent ? ' (an earlier attempt of this call may have landed before it)' : '';
   if (order > 0) {
-    return { status: 'stale', current, reason: `stored ${what} ${String(stored)} is newer than ${String(version)}` };
+    const reason = `stored ${what} ${String(stored)} is newer than ${String(version)}${landed}`;
+    return { status: 'stale', current, reason, mayHaveLanded: write.resent };
   }
-  if (order === 0 && storedIsTombstone === tombstoneWrite) {
+  if (order === 0 && storedIsTombstone === write.tombstone) {
     return { status: 'duplicate', current, reason: `${what} ${String(version)} is already stored` };
   }
   // At an equal version a delete wins over a write, so a write of a deleted version is stale.
   if (order === 0 && storedIsTombstone) {
-    return { status: 'stale', current, reason: `stored ${what} ${String(stored)} supersedes this write` };
+    const reason = `stored ${what} ${String(stored)} supersedes this write${landed}`;
+    return { status: 'stale', current, reason, mayHaveLanded: write.resent };
   }
   return { status: 'again' };
 }
@@ -101,41 +105,47 @@ function typeOfVersion(value: unknown): string {
   return value === undefined ? 'missing' : `a ${typeof value}`;
 }
 
-/** Rounds of "the stored item changed since the condition failed; write again" (only engines without ALL_OLD need them). */
-export const maxVersionedRounds = 5;
+/** One versioned write: its request, sent by `send`, and what identifies it on the stored item. */
+export interface VersionedWrite<T extends object> {
+  readonly version: Version;
+  readonly token: string;
+  /** A tombstone write (deleteIfNotNewer): at an equal version it is a duplicate of a stored tombstone. @default false */
+  readonly tombstone?: boolean;
+  /** Sends the request once; resolves to the applied item. */
+  readonly send: () => Promise<T>;
+  /** The applied item when an earlier attempt of this call turns out to have landed, from the stored item. */
+  readonly recovered: (current: T) => T;
+}
 
-/**
- * Sends a versioned write and turns a failed condition into its outcome. `write` sends the request and returns the
- * applied item; `recovered` gives the applied item when an earlier attempt of this call turns out to have landed.
- */
-export async function versionedWrite<T extends object>(
+/** Sends a versioned write through the kernel and classifies a failed condition with {@link classifyVersioned}. */
+export function versionedWrite<T extends object>(
   operation: Operation,
-  version: Version,
-  token: string,
-  write: () => Promise<T>,
-  recovered: (current: T) => T,
-  tombstoneWrite = false,
+  write: VersionedWrite<T>,
 ): Promise<WriteOutcome<T>> {
   const { table } = operation;
-  return operation.run(async (): Promise<WriteOutcome<T>> => {
-    for (let round = 0; round < maxVersionedRounds; round++) {
-      try {
-        return { status: 'applied', item: await operation.send(write) };
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        const stored = await storedAfterConditionFailure(operation, error);
-        const verdict = classifyVersioned(table, stored, version, token, tombstoneWrite);
-        if (verdict.status === 'again') continue;
-        operation.reason = verdict.reason;
-        const current = withoutBookkeeping(table, verdict.current) as T;
-        if (verdict.status === 'applied') return { status: 'applied', item: recovered(current) };
-        if (verdict.status === 'rejected') return { status: 'rejected', current, reason: verdict.reason };
-        return { status: verdict.status, current };
+  const tombstone = write.tombstone ?? false;
+  return conditionalWrite<WriteOutcome<T>>(operation, {
+    send: async () => ({ status: 'applied', item: await write.send() }),
+    classify: (stored, facts) => {
+      const verdict = classifyVersioned(table, stored, { ...write, tombstone, resent: facts.resent });
+      if (verdict.status === 'again') return { again: 'the stored item does not explain the failed condition' };
+      const current = withoutBookkeeping(table, verdict.current) as T;
+      const { reason } = verdict;
+      switch (verdict.status) {
+        case 'applied':
+          return { result: { status: 'applied', item: write.recovered(current) }, reason };
+        case 'rejected':
+          return { result: { status: 'rejected', current, reason }, reason };
+        case 'stale':
+          return {
+            result: verdict.mayHaveLanded
+              ? { status: 'stale', current, mayHaveLanded: true }
+              : { status: 'stale', current },
+            reason,
+          };
+        case 'duplicate':
+          return { result: { status: 'duplicate', current }, reason };
       }
-    }
-    throw new RacesafeError('write.conflict', `the stored item changed on every one of ${maxVersionedRounds} rounds`, {
-      attempts: operation.attempts,
-      lastSeen: undefined,
-    });
+    },
   });
 }

@@ -16,8 +16,8 @@ export const ambiguousRetry: Scenario = {
   name: 'ambiguous-retry',
   summary: `${workers} workers charge one wallet while 40% of responses are lost after commit and the SDK retries; naive conditional updates charge twice or misreport, write tokens apply each charge once.`,
   invariant: 'the balance equals the starting balance minus the charges callers were told succeeded',
-  requires: ['returnValuesOnConditionCheckFailure'],
-  faults: () => ({ lostResponse: { commands: ['UpdateItem'], probability: 0.4 } }),
+  requires: ['transactions'],
+  faults: () => ({ lostResponse: { commands: ['UpdateItem', 'TransactWriteItems'], probability: 0.4 } }),
   async run(context) {
     const { table, name } = await context.table();
     const key = { pk: 'wallet' };

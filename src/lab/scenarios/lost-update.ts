@@ -12,7 +12,7 @@ export const lostUpdate: Scenario = {
   name: 'lost-update',
   summary: `${workers} workers each append ${editsPerWorker} edits to one document by read-modify-write; naive get-then-put loses edits, updateWithLock keeps all.`,
   invariant: `the document holds all ${workers * editsPerWorker} edits`,
-  requires: [],
+  requires: ['transactions'],
   async run(context) {
     const { table, name } = await context.table();
     const key = { pk: 'doc' };

@@ -14,7 +14,7 @@ export const oversell: Scenario = {
   name: 'oversell',
   summary: `${orders} concurrent orders of 1-3 units against a stock of ${stock}; naive check-then-write sells what is not there, guardedUpdate never does.`,
   invariant: `units sold + stock left = ${stock}, and stock never below 0`,
-  requires: [],
+  requires: ['transactions'],
   async run(context) {
     const { table, name } = await context.table();
     const key = { pk: 'sku-1' };

@@ -1,0 +1,177 @@
+/** @module One call of a primitive in progress: its options, its attempts and resends, its outcome event and error wrapping. */
+import { RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { emit, type Observer, type OutcomeStatus } from '../observe/events.js';
+import { backoffDelay, sleep } from '../retry/backoff.js';
+import {
+  failureName,
+  type RetryOptions,
+  type RetryPolicy,
+  resendReason,
+  retryPolicy,
+  sdkAttempts,
+} from '../retry/policy.js';
+import type { Item, Table } from '../table.js';
+
+/** Options every primitive takes. */
+export interface CallOptions {
+  /** Observers for this call, in addition to the table's. @default none */
+  readonly observe?: Observer | readonly Observer[];
+  /** Fields passed through to every outcome event of this call (e.g. a stream event's id). @default none */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * racesafe's resends after the SDK gave up: throttling (never applied), and, for the writes that recognise their own
+   * earlier attempt, failures that may have landed (a connection reset or timeout after sending, a 5xx, the SDK's
+   * retry quota spent). Attempts are counted with the SDK's own. @default { maxAttempts: 10, maxTotalMs: 20000, baseMs: 50, capMs: 2000 }
+   */
+  readonly retry?: RetryOptions;
+}
+
+const callOptionFlags: Record<keyof CallOptions, true> = { observe: true, context: true, retry: true };
+
+/** The names of {@link CallOptions}, derived from the interface so that they cannot drift. */
+export const callOptionNames: readonly string[] = Object.keys(callOptionFlags);
+
+/** Where an operation's events say it happened: a table, or the tables of a transaction. */
+export type OperationScope = Pick<Table, 'name' | 'observers'>;
+
+/**
+ * Which failures {@link Operation.send} sends again: `throttled` only (the request was not applied), or also
+ * `ambiguous` ones that may have landed. Only a request that recognises its own earlier attempt (a write token, a
+ * ClientRequestToken, a lease owner) may use `ambiguous`.
+ */
+export type Resend = 'throttled' | 'ambiguous';
+
+/** Limits of one {@link Operation.send} tighter than the call's retry policy. */
+export interface SendLimits {
+  /** Attempts of the call (so far, this send's included) after which this send stops resending. @default the policy's */
+  readonly maxAttempts?: number;
+}
+
+/** One call of a primitive in progress: counts requests, resends, emits events. */
+export class Operation<S extends OperationScope = Table> {
+  readonly #started = performance.now();
+  readonly #observers: readonly Observer[];
+  readonly #policy: RetryPolicy;
+  /** Requests sent so far, the SDK's own retries included. */
+  attempts = 0;
+  /**
+   * True once an earlier request of this call may have been applied without this call hearing of it: the SDK
+   * retried (its `$metadata.attempts` > 1) or a request failed ambiguously. Classifiers use it to say "may have landed".
+   */
+  resent = false;
+  /** Why the call ended as it did; reported with the outcome event. */
+  reason: string | undefined;
+
+  constructor(
+    readonly table: S,
+    readonly op: string,
+    readonly key: Item,
+    readonly options: CallOptions,
+  ) {
+    const own = options.observe;
+    this.#observers = own === undefined ? table.observers : table.observers.concat(own);
+    this.#policy = retryPolicy(options.retry);
+  }
+
+  emit(status: OutcomeStatus, reason?: string): void {
+    if (this.#observers.length === 0) return;
+    emit(this.#observers, {
+      op: this.op,
+      table: this.table.name,
+      key: this.key,
+      status,
+      attempts: this.attempts,
+      latencyMs: performance.now() - this.#started,
+      ...(reason === undefined ? {} : { reason }),
+      ...(this.options.context === undefined ? {} : { context: this.options.context }),
+    });
+  }
+
+  /**
+   * Sends one logical request; after the SDK gave up, sends it again on throttling and (with `resend: 'ambiguous'`)
+   * on failures that may have landed, with capped exponential backoff and full jitter, within the call's
+   * {@link RetryOptions}. Every request counts as an attempt, the SDK's retries included.
+   */
+  async send<T>(request: () => Promise<T>, resend: Resend = 'throttled', limits: SendLimits = {}): Promise<T> {
+    const policy = this.#policy;
+    const maxAttempts = limits.maxAttempts ?? policy.maxAttempts;
+    for (let round = 0; ; round++) {
+      try {
+        const result = await request();
+        this.#counted(result);
+        return result;
+      } catch (error) {
+        this.#counted(error);
+        const why = resendReason(error);
+        if (why === 'ambiguous') this.resent = true;
+        const allowed = why === 'throttled' || (why === 'ambiguous' && resend === 'ambiguous');
+        if (!allowed) throw error;
+        if (this.attempts >= maxAttempts || performance.now() - this.#started >= policy.maxTotalMs) {
+          throw why === 'ambiguous' ? this.#outcomeUnknown(error) : error;
+        }
+        this.emit('retried', failureName(error));
+        await sleep(backoffDelay(round, policy));
+      }
+    }
+  }
+
+  #counted(responseOrError: unknown): void {
+    const attempts = sdkAttempts(responseOrError);
+    this.attempts += attempts;
+    if (attempts > 1) this.resent = true;
+  }
+
+  #outcomeUnknown(error: unknown): RacesafeError<'write.outcomeUnknown'> {
+    const elapsedMs = Math.round(performance.now() - this.#started);
+    return new RacesafeError(
+      'write.outcomeUnknown',
+      `${this.op} on ${this.table.name}: no answer after ${this.attempts} attempts in ${elapsedMs} ms; the write was applied once or not at all (never twice)`,
+      { operation: this.op, attempts: this.attempts, elapsedMs },
+      error,
+    );
+  }
+
+  /** Runs the call: emits its outcome, and wraps anything that is not a RacesafeError as `service.failure`. */
+  async run<R extends { status: OutcomeStatus }>(body: () => Promise<R>): Promise<R> {
+    try {
+      const result = await body();
+      this.emit(result.status, this.reason);
+      return result;
+    } catch (error) {
+      const wrapped = serviceFailure(this.op, this.table.name, this.attempts, error);
+      this.emit(statusOfError(wrapped), wrapped.message);
+      throw wrapped;
+    }
+  }
+}
+
+/**
+ * A RacesafeError as it is; anything else (an SDK or network error) wrapped as `service.failure` with the operation,
+ * its attempts and the original error as `cause`. The one place this wrapping is written.
+ */
+export function serviceFailure(op: string, tableName: string, attempts: number, error: unknown): RacesafeError {
+  if (error instanceof RacesafeError) return error;
+  return new RacesafeError(
+    'service.failure',
+    `${op} on ${tableName} failed: ${error instanceof Error ? error.message : String(error)}`,
+    { operation: op, attempts },
+    error,
+  );
+}
+
+function statusOfError(error: RacesafeError): OutcomeStatus {
+  if (error.is('write.conflict')) return 'conflict';
+  if (error.is('transaction.cancelled')) return 'cancelled';
+  return 'error';
+}
+
+/** Validates the options of a primitive: its own names plus the shared call options. */
+export function checkOptions(options: object | undefined, own: readonly string[], where: string): void {
+  // Every primitive call runs this: the combined list (for the error message) is built only when a name is unknown.
+  if (options === undefined) return;
+  for (const name of Object.keys(options)) {
+    if (!own.includes(name) && !callOptionNames.includes(name)) {
+      rejectUnknownOptions(options, [...own, ...callOptionNames], where);
+    }
+  }
+}

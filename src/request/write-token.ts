@@ -1,0 +1,32 @@
+/** @module Write tokens: how a request recognises its own earlier attempt after a lost response. */
+import { randomBytes } from 'node:crypto';
+import type { Item, Table } from '../table.js';
+
+/**
+ * True when the stored item carries `token` in the table's write-token attribute: a version-monotonic write stores
+ * its token with the version it writes, so a resend that fails its version condition finds it and knows that its
+ * earlier attempt landed. The version condition makes this exact: no other write can store this version after ours,
+ * and a newer version replaces the token (then the write is `stale`, and says that it may have landed).
+ */
+export function holdsToken(table: Table, stored: Item, token: string): boolean {
+  return stored[table.writeTokenAttribute] === token;
+}
+
+/**
+ * A new token: 96 random bits as 16 base64url characters. Short, because versioned writes store one on the item and
+ * DynamoDB bills writes by item size (1 KB per write unit); also a valid ClientRequestToken (1 to 36 printable ASCII).
+ */
+export function newWriteToken(): string {
+  // One system call per 256 tokens instead of one per write: the client is on the critical path of every request.
+  if (poolOffset + tokenBytes > pool.length) {
+    pool = randomBytes(tokenBytes * 256);
+    poolOffset = 0;
+  }
+  const token = pool.toString('base64url', poolOffset, poolOffset + tokenBytes);
+  poolOffset += tokenBytes;
+  return token;
+}
+
+const tokenBytes = 12;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
