@@ -16,7 +16,7 @@ export default defineConfig({
   // Examples import the package by name: resolve it to the sources (the packaging test checks the built output).
   resolve: {
     alias: [
-      { find: /^racesafe\/(testing|stream|tenant)$/, replacement: `${import.meta.dirname}/src/$1/index.ts` },
+      { find: /^racesafe\/(testing|stream|tenant|cdk)$/, replacement: `${import.meta.dirname}/src/$1/index.ts` },
       { find: /^racesafe$/, replacement: `${import.meta.dirname}/src/index.ts` },
     ],
   },

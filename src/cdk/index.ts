@@ -5,7 +5,13 @@ export { ConsumerMonitoring } from './monitoring.js';
 export type { StateTableProps } from './state-table.js';
 export { StateTable } from './state-table.js';
 export type { ConsumerRuntime, StreamConsumerProps, StreamConsumerSource } from './stream-consumer.js';
-export { consumerBundling, StreamConsumer, stateWriteActions } from './stream-consumer.js';
+export {
+  consumerBundling,
+  dynamodbStreamReadActions,
+  kinesisReadActions,
+  StreamConsumer,
+  stateWriteActions,
+} from './stream-consumer.js';
 export type {
   PolicyDocumentJson,
   TenantAccessArns,

@@ -31,6 +31,22 @@ export const stateWriteActions = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
+/** What a Kinesis event source mapping reads with (Lambda developer guide, "Execution role permissions"). */
+export const kinesisReadActions = [
+  'kinesis:DescribeStream',
+  'kinesis:DescribeStreamSummary',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:ListShards',
+] as const;
+
+/** What a DynamoDB Streams event source mapping reads with, on the stream's ARN (plus ListStreams on '*'). */
+export const dynamodbStreamReadActions = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+] as const;
+
 export interface StreamConsumerProps {
   /** The handler's source file (TypeScript or JavaScript), bundled by esbuild as NodejsFunction does. */
   readonly entry: string;
@@ -141,7 +157,7 @@ export class StreamConsumer extends Construct {
   readonly onFailureQueue: sqs.Queue;
   /** The on-failure queue's own dead-letter queue. */
   readonly deadLetterQueue: sqs.Queue;
-  readonly eventSourceMapping: sources.KinesisEventSource | sources.DynamoEventSource;
+  readonly eventSourceMapping: lambda.EventSourceMapping;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 
@@ -211,7 +227,26 @@ export class StreamConsumer extends Construct {
     });
     props.stateTable?.table.grant(this.role, ...stateWriteActions);
 
-    const common = {
+    // The mapping is built here rather than with KinesisEventSource/DynamoEventSource, whose grantRead adds actions
+    // this consumer never needs (kinesis:ListStreams, SubscribeToShard, DescribeStreamConsumer: enhanced fan-out).
+    const eventSourceArn = 'kinesis' in source ? source.kinesis.streamArn : source.dynamodb.tableStreamArn;
+    if (eventSourceArn === undefined) {
+      throw invalidOption('StreamConsumer.source', 'the table has no stream: give it one (StateTable stream: true)');
+    }
+    if ('kinesis' in source) {
+      source.kinesis.grant(this.role, ...kinesisReadActions);
+      // A stream encrypted with a customer managed key: the mapping decrypts as the function's role.
+      source.kinesis.encryptionKey?.grantDecrypt(this.role);
+    } else {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...dynamodbStreamReadActions], resources: [eventSourceArn] }),
+      );
+      // ListStreams has no resource-level permissions (Service Authorization Reference: DynamoDB), hence '*'.
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    }
+    this.eventSourceMapping = new lambda.EventSourceMapping(this, 'EventSourceMapping', {
+      target: this.function,
+      eventSourceArn,
       startingPosition: props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 100,
       parallelizationFactor,
@@ -220,11 +255,8 @@ export class StreamConsumer extends Construct {
       bisectBatchOnError: props.bisectBatchOnError ?? true,
       reportBatchItemFailures: true,
       onFailure: new sources.SqsDlq(this.onFailureQueue),
-    };
-    this.eventSourceMapping =
-      'kinesis' in source
-        ? new sources.KinesisEventSource(source.kinesis, common)
-        : new sources.DynamoEventSource(source.dynamodb, common);
-    this.function.addEventSource(this.eventSourceMapping);
+    });
+    // CloudFormation creates the mapping only once the role may read the stream, or the creation fails.
+    this.eventSourceMapping.node.addDependency(this.role);
   }
 }

@@ -1,5 +1,5 @@
 /** @module `TenantIsolatedApi`: API Gateway in front of a PER_TENANT Lambda, with a tenant-access role confined by LeadingKeys. */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -187,11 +187,23 @@ export class TenantIsolatedApi extends Construct {
         ? {}
         : {
             requestParameters: { [`method.request.header.${header}`]: true },
-            requestValidator: this.api.addRequestValidator('TenantIdRequired', { validateRequestParameters: true }),
+            // Parameters: the tenant id header is required. Body: checked against a method's request model, when a
+            // caller adds one (this construct defines none).
+            requestValidator: this.api.addRequestValidator('TenantIdRequired', {
+              validateRequestParameters: true,
+              validateRequestBody: true,
+            }),
           }),
       ...(props.authorizer === undefined ? {} : { authorizer: props.authorizer }),
     };
     this.api.root.addMethod('ANY', integration, methodOptions);
     this.api.root.addResource('{proxy+}').addMethod('ANY', integration, methodOptions);
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG6',
+      reason:
+        'Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account, one per ' +
+        'account and region), which a library construct must not take over; every request is logged in the access ' +
+        'log group (JSON, standard fields) and traced in X-Ray instead.',
+    });
   }
 }
