@@ -172,7 +172,9 @@ export class ConsumerMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'racesafe outcomes',
         width: 12,
-        left: ['Applied', 'Stale', 'Duplicate', 'Rejected', 'Conflict', 'Retried', 'Error'].map(racesafeMetric),
+        left: ['Applied', 'Stale', 'Duplicate', 'Rejected', 'Conflict', 'ConditionFailed', 'Retried', 'Error'].map(
+          racesafeMetric,
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Iterator age (ms) and on-failure queue',

@@ -55,6 +55,8 @@ export class StateTable extends Construct {
   readonly partitionKey: string;
   readonly timeToLiveAttribute: string;
   readonly contributorInsights: boolean;
+  /** Whether the table has a NEW_AND_OLD_IMAGES stream. */
+  readonly stream: boolean;
 
   constructor(scope: Construct, id: string, props: StateTableProps = {}) {
     super(scope, id);
@@ -62,6 +64,7 @@ export class StateTable extends Construct {
     this.partitionKey = props.partitionKey ?? 'pk';
     this.timeToLiveAttribute = props.timeToLiveAttribute ?? 'expiresAt';
     this.contributorInsights = props.contributorInsights ?? true;
+    this.stream = props.stream ?? false;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: { name: this.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -72,7 +75,7 @@ export class StateTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
-      ...(props.stream ? { dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+      ...(this.stream ? { dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
       contributorInsightsSpecification: this.contributorInsights
         ? { enabled: true, mode: dynamodb.ContributorInsightsMode.THROTTLED_KEYS }
         : { enabled: false },

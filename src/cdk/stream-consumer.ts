@@ -11,10 +11,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { invalidOption } from '../errors.js';
 import { rejectUnknownProps } from './props.js';
-import type { StateTable } from './state-table.js';
+import { StateTable } from './state-table.js';
 
-/** Where the records come from: a Kinesis stream, or a table's DynamoDB stream. */
-export type StreamConsumerSource = { readonly kinesis: kinesis.IStream } | { readonly dynamodb: dynamodb.ITableV2 };
+/**
+ * Where the records come from: a Kinesis stream, or a table's DynamoDB stream (a StateTable with `stream: true`, or a
+ * TableV2 with `dynamoStream`).
+ */
+export type StreamConsumerSource =
+  | { readonly kinesis: kinesis.IStream }
+  | { readonly dynamodb: StateTable | dynamodb.TableV2 };
 
 /** The Lambda runtimes racesafe supports (nodejs20.x is deprecated: creating functions on it is disabled). */
 export type ConsumerRuntime = 'nodejs22.x' | 'nodejs24.x';
@@ -229,7 +234,14 @@ export class StreamConsumer extends Construct {
 
     // The mapping is built here rather than with KinesisEventSource/DynamoEventSource, whose grantRead adds actions
     // this consumer never needs (kinesis:ListStreams, SubscribeToShard, DescribeStreamConsumer: enhanced fan-out).
-    const eventSourceArn = 'kinesis' in source ? source.kinesis.streamArn : source.dynamodb.tableStreamArn;
+    const eventSourceArn =
+      'kinesis' in source
+        ? source.kinesis.streamArn
+        : source.dynamodb instanceof StateTable
+          ? source.dynamodb.stream
+            ? source.dynamodb.table.tableStreamArn
+            : undefined
+          : source.dynamodb.tableStreamArn;
     if (eventSourceArn === undefined) {
       throw invalidOption('StreamConsumer.source', 'the table has no stream: give it one (StateTable stream: true)');
     }
