@@ -32,5 +32,11 @@ export default defineConfig([
     dts: true,
   },
   // The command line is an ES module (it uses top-level await); nobody require()s a CLI.
-  { ...shared, entry: { 'cli/main': 'src/cli/main.ts' }, format: ['esm'], dts: false },
+  // The environment host is forked by `racesafe check` (one process per Lambda environment), so it is its own file.
+  {
+    ...shared,
+    entry: { 'cli/main': 'src/cli/main.ts', 'cli/environment-host': 'src/lab/module-check/environment-host.ts' },
+    format: ['esm'],
+    dts: false,
+  },
 ]);

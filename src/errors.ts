@@ -41,6 +41,18 @@ export interface RacesafeErrorDetails {
   'eventSource.stopped': Record<string, never>;
   /** Another caller holds the key's lease: `onInProgress: 'fail'`, or waiting for its result ran out of time. */
   'lease.inProgress': { readonly key: Record<string, unknown>; readonly leaseUntil: number; readonly waitedMs: number };
+  /**
+   * A holder's lease is no longer its own (the reason of the `AbortSignal` handed to the work): `takenOver`, a renewal
+   * was refused because another holder has it now; `expired`, no renewal landed before the lease ended by the holder's
+   * clock, so another may have taken it over. Stop the work: its result will be refused if the lease was taken over.
+   */
+  'lease.lost': {
+    readonly key: Record<string, unknown>;
+    readonly fencingToken: number;
+    readonly reason: 'takenOver' | 'expired';
+  };
+  /** The loader of a cache fill failed: the callers that waited for that fill (and, for `errorTtl`, later ones) get this. */
+  'cache.loaderFailed': { readonly key: Record<string, unknown>; readonly name: string; readonly message: string };
   /** The same idempotency key arrived with a different payload. */
   'idempotency.payloadMismatch': {
     readonly key: Record<string, unknown>;

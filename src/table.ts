@@ -1,10 +1,16 @@
 /** @module The table handle: the caller's DocumentClient, the table's keys and version attribute, and item rules. */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { invalidInput, invalidOption, rejectUnknownOptions } from './errors.js';
-import type { Observer } from './observe/events.js';
 
-/** A version: a positive safe integer, or a non-empty string whose string order is version order. */
-export type Version = number | string;
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { invalidInput, invalidOption } from './errors.js';
+import type { Observer } from './observe/events.js';
+import { checkedKey, checkSize, reservedNameRule } from './rules/items.js';
+import type { KeyType } from './rules/keys.js';
+import { maxItemBytes } from './rules/limits.js';
+import { checkDistinctRoles, checkOptionValues, type OptionRules, optionRules } from './rules/options.js';
+import { compareVersions, type Version } from './rules/order.js';
+import { isWellFormed, utf8Length } from './rules/strings.js';
+import { storedValueSize, type ValueRules } from './rules/values.js';
 
 /** An item as the DocumentClient reads and writes it. */
 export type Item = Record<string, unknown>;
@@ -16,17 +22,24 @@ export interface TableOptions {
   readonly name: string;
   /** The partition key attribute. */
   readonly partitionKey: string;
+  /**
+   * The partition key's type as the table declares it (`S`, `N` or `B`), so that a key of another type is refused
+   * before sending. {@link describeTable} reads it from the table. @default any of the three (DynamoDB decides)
+   */
+  readonly partitionKeyType?: KeyType;
   /** The sort key attribute, if the table has one. @default none */
   readonly sortKey?: string;
+  /** The sort key's type as the table declares it. @default any of the three (DynamoDB decides) */
+  readonly sortKeyType?: KeyType;
   /** Where each item keeps its version. @default 'version' */
   readonly versionAttribute?: string;
   /**
    * Where a version-monotonic write (putIfNewer, updateIfNewer, a tombstone) stores its write token, so that a resend
-   * after a lost response recognises its own earlier attempt. One short attribute; other writes leave it alone.
+   * after a lost response recognises its own earlier attempt. One short attribute; other writes leave it alone. Reserved: items may not use it.
    * @default '_rsToken'
    */
   readonly writeTokenAttribute?: string;
-  /** Marks a tombstone left by `deleteIfNotNewer`. @default '_rsDeleted' */
+  /** Marks a tombstone left by `deleteIfNotNewer`. Reserved: items may not use it. @default '_rsDeleted' */
   readonly tombstoneAttribute?: string;
   /** Receives every outcome of every operation on this table. @default none */
   readonly observe?: Observer | readonly Observer[];
@@ -37,26 +50,35 @@ export interface Table {
   readonly client: DynamoDBDocumentClient;
   readonly name: string;
   readonly partitionKey: string;
+  readonly partitionKeyType: KeyType | undefined;
   readonly sortKey: string | undefined;
+  readonly sortKeyType: KeyType | undefined;
   readonly versionAttribute: string;
   readonly writeTokenAttribute: string;
   readonly tombstoneAttribute: string;
   readonly observers: readonly Observer[];
+  /** How the client marshals values racesafe checks items against (read from its translateConfig). */
+  readonly valueRules: ValueRules;
 }
 
-const tableOptionNames = [
-  'client',
-  'name',
-  'partitionKey',
-  'sortKey',
-  'versionAttribute',
-  'writeTokenAttribute',
-  'tombstoneAttribute',
-  'observe',
-];
+const keyType = optionRules.oneOf('S', 'N', 'B');
+const tableOptionRules: OptionRules<TableOptions> = {
+  client: (value) =>
+    typeof (value as { send?: unknown } | null)?.send === 'function' ? undefined : 'must be a DynamoDBDocumentClient',
+  name: optionRules.nonEmptyString,
+  partitionKey: optionRules.attributeName,
+  partitionKeyType: keyType,
+  sortKey: optionRules.attributeName,
+  sortKeyType: keyType,
+  versionAttribute: optionRules.attributeName,
+  writeTokenAttribute: optionRules.attributeName,
+  tombstoneAttribute: optionRules.attributeName,
+  observe: optionRules.observers,
+};
 
 /**
- * Describes a table for racesafe's primitives.
+ * Describes a table for racesafe's primitives. Declare the key types (`partitionKeyType`, `sortKeyType`) to have a
+ * key of the wrong type refused before sending, or let {@link describeTable} read them from the table once.
  *
  * @example
  * ```ts
@@ -65,36 +87,102 @@ const tableOptionNames = [
  * import { defineTable } from 'racesafe';
  *
  * const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
- * const state = defineTable({ client, name: 'device-state', partitionKey: 'deviceId' });
+ * const state = defineTable({ client, name: 'device-state', partitionKey: 'deviceId', partitionKeyType: 'S' });
  * ```
  */
 export function defineTable(options: TableOptions): Table {
-  rejectUnknownOptions(options, tableOptionNames, 'defineTable');
-  if (typeof options.client?.send !== 'function') throw invalidOption('client', 'must be a DynamoDBDocumentClient');
-  for (const field of ['name', 'partitionKey'] as const) {
-    if (typeof options[field] !== 'string' || options[field] === '')
-      throw invalidOption(field, 'must be a non-empty string');
+  if (typeof options !== 'object' || options === null) throw invalidOption('defineTable', 'options must be an object');
+  for (const required of ['client', 'name', 'partitionKey'] as const) {
+    if (options[required] === undefined) throw invalidOption(required, 'is required');
   }
-  for (const field of ['sortKey', 'versionAttribute', 'writeTokenAttribute', 'tombstoneAttribute'] as const) {
-    const value = options[field];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw invalidOption(field, 'must be a non-empty string when given');
-    }
+  checkOptionValues(options, tableOptionRules, 'defineTable');
+  if (options.sortKeyType !== undefined && options.sortKey === undefined) {
+    throw invalidOption('defineTable.sortKeyType', 'needs sortKey');
   }
   const versionAttribute = options.versionAttribute ?? 'version';
-  const keys = [options.partitionKey, options.sortKey];
-  if (keys.includes(versionAttribute)) throw invalidOption('versionAttribute', 'must not be a key attribute');
+  const writeTokenAttribute = options.writeTokenAttribute ?? '_rsToken';
+  const tombstoneAttribute = options.tombstoneAttribute ?? '_rsDeleted';
+  // Each role needs its own attribute: "Two document paths overlap" otherwise, at the first update.
+  checkDistinctRoles(
+    {
+      partitionKey: options.partitionKey,
+      sortKey: options.sortKey,
+      versionAttribute,
+      writeTokenAttribute,
+      tombstoneAttribute,
+    },
+    'defineTable',
+  );
   const observe = options.observe;
-  return {
+  const table: Table = {
     client: options.client,
     name: options.name,
     partitionKey: options.partitionKey,
+    partitionKeyType: options.partitionKeyType,
     sortKey: options.sortKey,
+    sortKeyType: options.sortKeyType,
     versionAttribute,
-    writeTokenAttribute: options.writeTokenAttribute ?? '_rsToken',
-    tombstoneAttribute: options.tombstoneAttribute ?? '_rsDeleted',
+    writeTokenAttribute,
+    tombstoneAttribute,
     observers: observe === undefined ? [] : typeof observe === 'function' ? [observe] : [...observe],
+    valueRules: { dropsUndefined: removesUndefinedValues(options.client) },
   };
+  // The register's names (`<writeTokenAttribute><digits>`) may not take another role's attribute either.
+  for (const role of ['partitionKey', 'sortKey', 'versionAttribute', 'tombstoneAttribute'] as const) {
+    const attribute = table[role];
+    if (attribute !== undefined && reservedNameRule(table, attribute)?.includes('write token')) {
+      throw invalidOption(`defineTable.${role}`, `'${attribute}' is one of the write-token register's names`);
+    }
+  }
+  return table;
+}
+
+/** Whether the client drops undefined map values: lib-dynamodb keeps its translateConfig on the client's config. */
+function removesUndefinedValues(client: DynamoDBDocumentClient): boolean {
+  const config = (
+    client as { config?: { translateConfig?: { marshallOptions?: { removeUndefinedValues?: unknown } } } }
+  ).config;
+  return config?.translateConfig?.marshallOptions?.removeUndefinedValues === true;
+}
+
+/**
+ * {@link defineTable} with the keys and their types read from the table with one DescribeTable request, so that keys
+ * of the wrong type are refused before sending. Needs `dynamodb:DescribeTable`; declare `partitionKeyType` on
+ * {@link defineTable} instead where the role lacks it.
+ *
+ * @example
+ * ```ts
+ * import { describeTable } from 'racesafe';
+ * import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+ *
+ * declare const client: DynamoDBDocumentClient;
+ * const orders = await describeTable({ client, name: 'orders' });
+ * ```
+ */
+export async function describeTable(
+  options: Omit<TableOptions, 'partitionKey' | 'partitionKeyType' | 'sortKey' | 'sortKeyType'>,
+): Promise<Table> {
+  if (typeof options?.client?.send !== 'function') throw invalidOption('client', 'must be a DynamoDBDocumentClient');
+  if (typeof options.name !== 'string' || options.name === '')
+    throw invalidOption('name', 'must be a non-empty string');
+  // A DocumentClient passes low-level commands through unchanged.
+  const dynamodb = options.client as unknown as DynamoDBClient;
+  const described = await dynamodb.send(new DescribeTableCommand({ TableName: options.name }));
+  const schema = described.Table?.KeySchema ?? [];
+  const types = new Map((described.Table?.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]));
+  const partitionKey = schema.find((element) => element.KeyType === 'HASH')?.AttributeName;
+  const sortKey = schema.find((element) => element.KeyType === 'RANGE')?.AttributeName;
+  if (partitionKey === undefined)
+    throw invalidOption('name', `table ${options.name} has no partition key in its description`);
+  const partitionKeyType = types.get(partitionKey) as KeyType | undefined;
+  const sortKeyType = sortKey === undefined ? undefined : (types.get(sortKey) as KeyType | undefined);
+  return defineTable({
+    ...options,
+    partitionKey,
+    ...(partitionKeyType === undefined ? {} : { partitionKeyType }),
+    ...(sortKey === undefined ? {} : { sortKey }),
+    ...(sortKeyType === undefined ? {} : { sortKeyType }),
+  });
 }
 
 /** The key attributes of a table, in order. */
@@ -103,30 +191,14 @@ export function keyAttributes(table: Table): string[] {
 }
 
 /**
- * The key of an item (or a key object), validated: each key attribute must be a non-empty string, a finite number or
- * binary. `field` names the argument in errors.
+ * The key of an item (or a key object), validated by DynamoDB's key rules (see `src/rules/items.ts`): each key
+ * attribute present, of the table's declared type, non-empty and within its size. `field` names the argument in errors.
  */
 export function keyOf(table: Table, source: Item, field: string): Item {
-  if (typeof source !== 'object' || source === null) throw invalidInput(field, 'must be an object');
-  const key: Item = {};
-  for (const attribute of keyAttributes(table)) {
-    const value = source[attribute];
-    const valid =
-      (typeof value === 'string' && value !== '') ||
-      (typeof value === 'number' && Number.isFinite(value)) ||
-      value instanceof Uint8Array;
-    if (!valid) {
-      throw invalidInput(
-        `${field}.${attribute}`,
-        'key attribute is required: a non-empty string, a finite number or binary',
-      );
-    }
-    key[attribute] = value;
-  }
-  return key;
+  return checkedKey(table, source, field);
 }
 
-/** Validates a version: a positive safe integer or a non-empty string. */
+/** Validates a version: a positive safe integer or a non-empty, valid Unicode string. */
 export function checkVersion(version: unknown, field: string): asserts version is Version {
   if (typeof version === 'number') {
     if (!Number.isSafeInteger(version) || version <= 0) {
@@ -139,17 +211,13 @@ export function checkVersion(version: unknown, field: string): asserts version i
   }
   if (typeof version === 'string') {
     if (version === '') throw invalidInput(field, 'a string version must be non-empty');
+    if (!isWellFormed(version)) throw invalidInput(field, 'a string version must be valid Unicode (no lone surrogate)');
     return;
   }
   throw invalidInput(field, 'version is required: a positive safe integer or an ordered (zero-padded) string');
 }
 
-/** Orders two versions of one type; undefined when their types differ (DynamoDB cannot compare them either). */
-export function compareVersions(a: unknown, b: Version): number | undefined {
-  if (typeof a !== typeof b) return undefined;
-  const x = a as Version;
-  return x < b ? -1 : x > b ? 1 : 0;
-}
+export { compareVersions, type Version };
 
 /**
  * Zero-pads a decimal sequence number so that string order is numeric order. Kinesis sequence numbers have up to 56
@@ -169,110 +237,28 @@ export function orderedVersion(sequenceNumber: string | bigint, width = 64): str
   return digits.padStart(width, '0');
 }
 
-/** DynamoDB's item size limit. */
-export const maxItemBytes = 400 * 1024;
+export { maxItemBytes };
 
-/**
- * The item's size as DynamoDB counts it (attribute names plus values, UTF-8), closely enough to reject an oversized
- * item before sending it. Close to the limit the service has the last word: it may still refuse an item a few bytes
- * under it.
- */
+/** The item's size as DynamoDB counts it (see `src/rules/values.ts`); throws on a value DynamoDB cannot store. */
 export function itemSize(item: Item): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) size += attributeSize(name, value);
+  for (const name of Object.keys(item)) size += attributeSize(name, item[name]);
   return size;
 }
 
 /** The stored size of one attribute, name included, by DynamoDB's rules (0 for undefined: it is not stored). */
 export function attributeSize(name: string, value: unknown): number {
-  return value === undefined ? 0 : Buffer.byteLength(name) + valueSize(value);
-}
-
-function valueSize(value: unknown): number {
-  if (typeof value === 'string') return Buffer.byteLength(value);
-  if (typeof value === 'number' || typeof value === 'bigint') return numberSize(value);
-  if (typeof value === 'boolean' || value === null) return 1;
-  if (value instanceof Uint8Array) return value.byteLength;
-  if (value instanceof Set) return [...value].reduce((sum: number, element) => sum + valueSize(element), 0);
-  if (Array.isArray(value)) return 3 + value.reduce((sum: number, element) => sum + 1 + valueSize(element), 0);
-  if (typeof value === 'object') return 3 + itemSize(value as Item) + Object.keys(value).length;
-  return 0;
-}
-
-/**
- * The stored size of a number, estimated: one byte per base-100 digit from its first to its last significant decimal
- * digit, pairs aligned on the decimal point (so 120 takes two, 12 one), plus one. DynamoDB documents "about one byte
- * per two significant digits, plus one"; a flat worst case (21 bytes) refused a list of 50,000 small numbers that it
- * stores.
- */
-function numberSize(value: number | bigint): number {
-  if (value === 0 || value === 0n) return 1;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return integerSize(Math.abs(value));
-  // "d.ddde±x": the first significant digit has power x, the last x minus the digits after it.
-  const [mantissa = '', exponent = '0'] = (typeof value === 'bigint' ? bigintExponential(value) : value.toExponential())
-    .replace(/^-/, '')
-    .split('e');
-  const first = Number(exponent);
-  const last = first - (mantissa.replace('.', '').replace(/0+$/, '').length - 1);
-  return Math.floor(first / 2) - Math.floor(last / 2) + 2;
-}
-
-/** {@link numberSize} of a positive safe integer, by arithmetic: most numbers are, and this runs on every write. */
-function integerSize(value: number): number {
-  let rest = value;
-  let last = 0;
-  while (rest % 10 === 0) {
-    rest /= 10;
-    last += 1;
-  }
-  let first = last;
-  while (rest >= 10) {
-    rest = Math.floor(rest / 10);
-    first += 1;
-  }
-  return Math.floor(first / 2) - Math.floor(last / 2) + 2;
-}
-
-/** A bigint in `toExponential()` form. */
-function bigintExponential(value: bigint): string {
-  const digits = (value < 0n ? -value : value).toString();
-  return `${digits[0]}.${digits.slice(1)}e${digits.length - 1}`;
+  return value === undefined ? 0 : utf8Length(name) + storedValueSize(value, 'item', name, { dropsUndefined: true });
 }
 
 /** Rejects an item over DynamoDB's 400 KB limit before any request is sent. */
 export function checkItemSize(item: Item, field: string): void {
-  const size = itemSize(item);
-  if (size > maxItemBytes) {
-    throw invalidInput(field, `item is ${size} bytes; DynamoDB items must be at most 400 KB (${maxItemBytes} bytes)`);
-  }
+  checkSize(itemSize(item), field, 'item');
 }
 
-/** Rejects NaN and ±Infinity anywhere in an item: DynamoDB cannot store them. */
+/** Rejects a value DynamoDB cannot store as given anywhere in an item (NaN, Infinity, imprecise numbers, …). */
 export function checkFiniteNumbers(value: unknown, field: string): void {
-  const path = nonFinitePath(value);
-  if (path !== undefined) {
-    throw invalidInput(`${field}${path}`, 'must be a finite number (NaN and Infinity cannot be stored)');
-  }
-}
-
-/** The path (`.a[2]`) to the first NaN or ±Infinity in `value`; built only when there is one, since this runs on every write. */
-function nonFinitePath(value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : '';
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return undefined;
-  // A set has no positions to name: the path is the set's.
-  if (value instanceof Set) return [...value].some((member) => nonFinitePath(member) !== undefined) ? '' : undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const path = nonFinitePath(value[index]);
-      if (path !== undefined) return `[${index}]${path}`;
-    }
-    return undefined;
-  }
-  for (const name of Object.keys(value)) {
-    const path = nonFinitePath((value as Item)[name]);
-    if (path !== undefined) return `.${name}${path}`;
-  }
-  return undefined;
+  storedValueSize(value, field, undefined, { dropsUndefined: true });
 }
 
 /** Whether a stored item is a tombstone left by `deleteIfNotNewer`. */

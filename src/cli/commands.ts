@@ -18,15 +18,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   if (command === 'lab') {
-    const { runLabCommand } = await import('../lab/command.js');
+    const { runLabCommand } = await import('./lab.js');
     return runLabCommand(rest);
   }
   if (command === 'check') {
-    const { runCheckCommand } = await import('../lab/check-command.js');
+    const { runCheckCommand } = await import('./check.js');
     return runCheckCommand(rest);
   }
   if (command === 'pipeline') {
-    const { runPipelineCommand } = await import('../lab/pipeline/command.js');
+    const { runPipelineCommand } = await import('./pipeline.js');
     return runPipelineCommand(rest);
   }
   console.error(`racesafe: unknown command '${command}'\n\n${usage}`);

@@ -1,5 +1,9 @@
 /** @module The guard vocabulary: plain objects that say what must hold for a write, e.g. `{ quantity: { gte: 2 } }`. */
 import { invalidInput } from '../errors.js';
+import { attributeNameRule } from '../rules/names.js';
+import { isNumberLike } from '../rules/numbers.js';
+import { compareUtf8 } from '../rules/order.js';
+import { storedValueSize } from '../rules/values.js';
 import {
   and,
   attributeExists,
@@ -52,23 +56,48 @@ export interface GuardPart {
 
 /** Splits a guard into its parts, validating it; `field` names the guard in errors (e.g. `require`). */
 export function guardParts(guard: Guard, field: string): GuardPart[] {
+  if (typeof guard !== 'object' || guard === null || Array.isArray(guard)) {
+    throw invalidInput(field, 'must be an object of attribute rules, e.g. { quantity: { gte: 1 } }');
+  }
   const parts: GuardPart[] = [];
   for (const [attribute, rules] of Object.entries(guard)) {
-    if (typeof rules !== 'object' || rules === null)
+    const nameRule = attributeNameRule(attribute);
+    if (nameRule !== undefined) throw invalidInput(`${field}.${attribute}`, nameRule);
+    if (typeof rules !== 'object' || rules === null || Array.isArray(rules))
       throw invalidInput(`${field}.${attribute}`, 'must be a rule object');
     for (const [rule, operand] of Object.entries(rules)) {
       if (!ruleNames.includes(rule)) {
         throw invalidInput(`${field}.${attribute}.${rule}`, `unknown rule; allowed: ${ruleNames.join(', ')}`);
       }
       if (operand === undefined) throw invalidInput(`${field}.${attribute}.${rule}`, 'needs a value');
-      if (typeof operand === 'number' && !Number.isFinite(operand)) {
-        throw invalidInput(`${field}.${attribute}.${rule}`, 'must be a finite number');
-      }
+      checkOperand(rule as keyof GuardRule, operand, `${field}.${attribute}.${rule}`);
       parts.push(toPart(attribute, rule as keyof GuardRule, operand));
     }
   }
   return parts;
 }
+
+/**
+ * An operand DynamoDB can compare with: `<`, `<=`, `>`, `>=` order numbers, strings and binary ("a < b ... true if a
+ * is less than b", Condition expressions), `begins_with` takes a string or binary, `exists` a boolean, `=`/`<>` any
+ * value DynamoDB can store.
+ */
+function checkOperand(rule: keyof GuardRule, operand: unknown, field: string): void {
+  if (rule === 'exists') {
+    if (typeof operand !== 'boolean') throw invalidInput(field, 'must be true (must exist) or false (must not exist)');
+    return;
+  }
+  if (rule === 'beginsWith') {
+    if (typeof operand !== 'string' || operand === '') throw invalidInput(field, 'must be a non-empty string');
+  } else if (rule !== 'eq' && rule !== 'ne') {
+    if (typeof operand !== 'string' && !isNumberLike(operand) && !(operand instanceof Uint8Array)) {
+      throw invalidInput(field, 'an ordering rule compares with a number, a string or binary');
+    }
+  }
+  storedValueSize(operand, field, undefined, strictValues);
+}
+
+const strictValues = { dropsUndefined: false } as const;
 
 function toPart(attribute: string, rule: keyof GuardRule, operand: unknown): GuardPart {
   return new Part(attribute, rule, operand, ruleCondition(attribute, rule, operand));
@@ -116,17 +145,24 @@ function holds(part: GuardPart, stored: unknown): boolean {
   if (part.rule === 'eq') return sameValue(stored, part.operand);
   if (part.rule === 'ne') return !sameValue(stored, part.operand);
   if (typeof stored !== typeof part.operand) return false;
-  const a = stored as number | string;
-  const b = part.operand as number | string;
+  // Strings in DynamoDB's order (UTF-8 bytes), not JavaScript's (UTF-16 code units).
+  const order =
+    typeof stored === 'string'
+      ? compareUtf8(stored, part.operand as string)
+      : (stored as number) < (part.operand as number)
+        ? -1
+        : (stored as number) > (part.operand as number)
+          ? 1
+          : 0;
   switch (part.rule) {
     case 'lt':
-      return a < b;
+      return order < 0;
     case 'lte':
-      return a <= b;
+      return order <= 0;
     case 'gt':
-      return a > b;
+      return order > 0;
     default:
-      return a >= b;
+      return order >= 0;
   }
 }
 

@@ -52,21 +52,30 @@ function isOperation(value: unknown): value is UpdateOperation {
   return typeof value === 'object' && value !== null && operation in value;
 }
 
+/** Whether a change is an {@link UpdateOperation} (increment, remove, …) rather than a value to set. */
+export function isUpdateOperation(value: unknown): value is UpdateOperation {
+  return isOperation(value);
+}
+
 /**
  * What a change writes into its attribute: the value or the operation's operand (undefined for {@link remove}).
  * `always` is false for {@link setIfNotExists}, which writes nothing when the attribute exists.
  */
-export function changeOperand(change: unknown): { readonly value: unknown; readonly always: boolean } {
-  if (!isOperation(change)) return { value: change, always: true };
+export function changeOperand(change: unknown): {
+  readonly value: unknown;
+  readonly always: boolean;
+  readonly removes: boolean;
+} {
+  if (!isOperation(change)) return { value: change, always: true, removes: false };
   switch (change[operation]) {
     case 'increment':
-      return { value: change.by, always: true };
+      return { value: change.by, always: true, removes: false };
     case 'remove':
-      return { value: undefined, always: true };
+      return { value: undefined, always: true, removes: true };
     case 'setIfNotExists':
-      return { value: change.value, always: false };
+      return { value: change.value, always: false, removes: false };
     case 'append':
-      return { value: change.values, always: true };
+      return { value: change.values, always: true, removes: false };
   }
 }
 

@@ -50,7 +50,9 @@ describeWhen(inject('engine').name === 'dynamodb-local', skipReason)('racesafe c
       });
     const failing = cli(['examples/check/naive-consumer.ts', '--runs', '8']);
     expect(failing.status, failing.stderr).toBe(1);
-    expect(failing.stdout).toMatch(/Replay it: racesafe check examples\/check\/naive-consumer.ts --seed \d+/);
+    expect(failing.stdout).toMatch(
+      /Replay it: node --import tsx src\/cli\/main.ts check examples\/check\/naive-consumer.ts --seed \d+/,
+    );
     const passing = cli(['examples/check/safe-consumer.ts', '--runs', '3', '--json']);
     expect(passing.status, passing.stderr).toBe(0);
     expect(JSON.parse(passing.stdout)).toMatchObject({ runs: 3, anomalies: 0 });

@@ -171,12 +171,22 @@ async function deliver(
 }
 
 /** Every item of every table, without racesafe's bookkeeping and the ignored attributes, sorted by key. */
-async function snapshot(
+function snapshot(
   client: DynamoDBDocumentClient,
   tables: Readonly<Record<string, string>>,
   definition: CheckDefinition<unknown>,
 ): Promise<TableSnapshot> {
-  const ignored = new Set(definition.ignoreAttributes ?? []);
+  return snapshotTables(client, tables, definition.tables, definition.ignoreAttributes ?? []);
+}
+
+/** Every item of each table (logical name → real name), racesafe's token attributes and `ignored` left out, by key. */
+export async function snapshotTables(
+  client: DynamoDBDocumentClient,
+  tables: Readonly<Record<string, string>>,
+  keys: Readonly<Record<string, { readonly partitionKey: string; readonly sortKey?: string }>>,
+  ignoredAttributes: readonly string[],
+): Promise<TableSnapshot> {
+  const ignored = new Set(ignoredAttributes);
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const [logical, name] of Object.entries(tables)) {
     const items: Record<string, unknown>[] = [];
@@ -192,9 +202,9 @@ async function snapshot(
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    const keys = definition.tables[logical];
+    const schema = keys[logical];
     const keyOf = (item: Record<string, unknown>) =>
-      JSON.stringify([item[keys?.partitionKey ?? ''], item[keys?.sortKey ?? '']]);
+      JSON.stringify([item[schema?.partitionKey ?? ''], item[schema?.sortKey ?? '']]);
     out[logical] = items.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   }
   return out;

@@ -31,6 +31,8 @@ export interface VariantSummary {
   /** Runs in which the checker found at least one anomaly. */
   readonly anomalies: number;
   readonly firstFailingSeed: number | null;
+  /** Every seed whose run had an anomaly, in order. */
+  readonly failingSeeds: readonly number[];
   /** Why the scenario did not run on this engine. */
   readonly skipped?: string;
   readonly requests: number;
@@ -40,10 +42,18 @@ export interface VariantSummary {
   readonly latencyMs: { readonly p50: number; readonly p99: number };
   /** Anomaly lines of the first failing run, to show what went wrong. */
   readonly example: readonly string[];
+  /** The requests of the first failing run in the order the scheduler let them through (every race of the run). */
+  readonly timeline: readonly LabTimelineEntry[];
   /** Upstream calls per run, for stories that count them. */
   readonly upstreamCalls?: readonly number[];
   /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired): 0 means replayable. */
   readonly nondeterministicRuns: number;
+}
+
+/** One request of a lab run: which race of the run, which worker, what it sent, what came back. */
+export interface LabTimelineEntry extends TraceEntry {
+  /** The race within the run, from 0 (a story may race several times in one run). */
+  readonly race: number;
 }
 
 export interface LabProgress {
@@ -99,6 +109,8 @@ async function runVariant(
   let anomalousRuns = 0;
   let firstFailingSeed: number | null = null;
   let example: readonly string[] = [];
+  let timeline: readonly LabTimelineEntry[] = [];
+  const failingSeeds: number[] = [];
   let requests = 0;
   let retries = 0;
   let busyMs = 0;
@@ -115,9 +127,11 @@ async function runVariant(
     if (outcome.verdict.upstreamCalls !== undefined) upstreamCalls.push(outcome.verdict.upstreamCalls);
     if (outcome.verdict.anomalies.length > 0) {
       anomalousRuns += 1;
+      failingSeeds.push(seed);
       if (firstFailingSeed === null) {
         firstFailingSeed = seed;
         example = outcome.verdict.anomalies.slice(0, 5);
+        timeline = outcome.traces.flatMap((trace, race) => trace.map((entry) => ({ race, ...entry })));
       }
     }
     options.onProgress?.({
@@ -134,11 +148,13 @@ async function runVariant(
     runs: options.seeds.length,
     anomalies: anomalousRuns,
     firstFailingSeed,
+    failingSeeds,
     requests,
     retries,
     opsPerSecond: busyMs > 0 ? (requests / busyMs) * 1000 : 0,
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
     example,
+    timeline,
     ...(upstreamCalls.length > 0 ? { upstreamCalls } : {}),
     nondeterministicRuns,
   };
@@ -234,12 +250,14 @@ function emptySummary(name: string, variant: Variant, skipped: string): VariantS
     runs: 0,
     anomalies: 0,
     firstFailingSeed: null,
+    failingSeeds: [],
     skipped,
     requests: 0,
     retries: 0,
     opsPerSecond: 0,
     latencyMs: { p50: 0, p99: 0 },
     example: [],
+    timeline: [],
     nondeterministicRuns: 0,
   };
 }

@@ -109,7 +109,7 @@ describe('cached: single-flight fill on a real engine', () => {
         crashedLoadStarted.resolve();
         return crashedLoad.promise;
       },
-      options,
+      { ...options, heartbeatMs: 0 }, // crashed: it sends no renewals
     );
     await crashedLoadStarted.promise;
     let takeovers = 0;
@@ -157,13 +157,13 @@ describe('cached: single-flight fill on a real engine', () => {
     await expect(cached(table, 'k', refresh, options)).resolves.toBe('v2');
   });
 
-  it('a loader failure frees the key: the next caller loads at once, without waiting out the lease', async () => {
+  it('errorTtl 0: a loader failure frees the key: the next caller loads at once, without waiting out the lease', async () => {
     const { table } = await lookupCountingTable('cache_error', Number.POSITIVE_INFINITY);
     const clock = manualClock();
     const failing = async (): Promise<string> => {
       throw new Error('upstream 503');
     };
-    await expect(cached(table, 'k', failing, { clock })).rejects.toThrow('upstream 503');
+    await expect(cached(table, 'k', failing, { clock, errorTtl: 0 })).rejects.toThrow('upstream 503');
     await expect(cached(table, 'k', async () => 'ok', { clock })).resolves.toBe('ok');
     expect(await readLease(table, { pk: 'k' })).toMatchObject({ state: 'completed', fencingToken: 2 });
   });

@@ -1,16 +1,23 @@
 /** @module cached(): single-flight cache fill in DynamoDB, one loader call per key however many callers miss at once. */
-import { invalidInput, invalidOption, rejectUnknownOptions } from '../errors.js';
-import { checkOptions } from '../request/operation.js';
+import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { type CallOptions, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
+import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { callOptionsOf, resolveKey } from './idempotent.js';
 import { acquireLease, checkDuration, type LeaseOptions, leaseSettings, readLease } from './lease.js';
-import { hasValidResult, isHeldLive, type LeaseRecord } from './record.js';
+import { hasValidResult, isHeldLive, type LeaseRecord, LeaseState } from './record.js';
 import { type PollOptions, pollOptionNames, waitSettings, waitWhileHeld } from './wait.js';
 
-export interface CachedOptions extends LeaseOptions {
+export interface CachedOptions extends LeaseOptions, HeartbeatOptions {
   /** How long a loaded value is fresh, in ms. @default 60000 */
   readonly ttl?: number;
+  /**
+   * How long a loader failure is cached, in ms (negative caching): one loader call per fill, and the callers that
+   * waited for it, and those that come within `errorTtl`, get `cache.loaderFailed` instead of calling the loader
+   * again. `0`: a failure frees the key at once, and each waiter then calls the loader itself. @default 1000
+   */
+  readonly errorTtl?: number;
   /**
    * For this long after `ttl`, callers get the old value at once while one of them loads the new one (it refreshes
    * inline and returns the new value: work left running after a Lambda returns is frozen). @default 0 (off)
@@ -22,23 +29,29 @@ export interface CachedOptions extends LeaseOptions {
   readonly consistentRead?: boolean;
 }
 
-const cachedOptionNames = [
-  'ttl',
-  'leaseMs',
-  'clock',
-  'ttlAttribute',
-  'retainMs',
-  'staleWhileRevalidate',
-  'poll',
-  'consistentRead',
-];
+/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
+const cachedOptionNames = Object.keys({
+  ttl: true,
+  errorTtl: true,
+  leaseMs: true,
+  clock: true,
+  ttlAttribute: true,
+  retainMs: true,
+  staleWhileRevalidate: true,
+  poll: true,
+  consistentRead: true,
+  heartbeatMs: true,
+} satisfies Record<Exclude<keyof CachedOptions, keyof CallOptions>, true>);
 
 /**
  * Returns the cached value of `key`, or loads it with exactly one `loader` call however many callers miss at once.
- * A hit is one read. On a miss, callers race for the key's lease (one conditional write): the winner calls `loader`
- * and stores the value with a write fenced by its lease; the others poll (first after 5-10 ms, then doubling up to
- * 100 ms) and get the winner's value within about one poll delay of the winner. If the winner crashes, a waiter
- * takes over once its lease ends, and the crashed winner's late value is refused.
+ * A hit is one read. On a miss, callers race for the key's lease (one conditional write): the winner calls `loader`,
+ * renews its lease every `heartbeatMs` while the loader runs, and stores the value with a write fenced by its lease;
+ * the others poll (first after 5-10 ms, then doubling up to 100 ms) for as long as the winner renews, and get the
+ * winner's value within about one poll delay of the winner. A loader failure is stored for `errorTtl` and the
+ * waiters of that fill get it as `cache.loaderFailed`. If the winner crashes (stops renewing), a waiter takes over
+ * once its lease ends, and the crashed winner's late value is refused. The loader gets the lease's `AbortSignal`
+ * (aborted when the lease is lost).
  *
  * @example
  * ```ts
@@ -58,14 +71,16 @@ const cachedOptionNames = [
 export async function cached<T>(
   table: Table,
   key: Item | string,
-  loader: () => T | Promise<T>,
+  loader: (signal: AbortSignal) => T | Promise<T>,
   options: CachedOptions = {},
 ): Promise<T> {
   checkOptions(options, cachedOptionNames, 'cached');
   if (typeof loader !== 'function') throw invalidInput('loader', 'must be a function');
   const ttl = options.ttl ?? 60_000;
+  const errorTtl = options.errorTtl ?? 1_000;
   const staleMs = options.staleWhileRevalidate ?? 0;
   checkDuration(ttl, 'ttl', 1);
+  checkDuration(errorTtl, 'errorTtl', 0);
   checkDuration(staleMs, 'staleWhileRevalidate', 0);
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw invalidOption('consistentRead', 'must be a boolean');
@@ -76,28 +91,53 @@ export async function cached<T>(
   const call = callOptionsOf(options);
   // A stale value must outlive its freshness by the revalidation window before TTL may delete it.
   const leaseOptions = { ...call, ...settings, retainMs: settings.retainMs + staleMs };
-  const holding = { onError: 'release' as const, validForMs: ttl, leaseOptions };
+  const holding = {
+    onError: errorTtl === 0 ? ('release' as const) : ('store' as const),
+    validForMs: ttl,
+    errorValidForMs: errorTtl,
+    leaseOptions,
+    heartbeatMs: heartbeatInterval(options.heartbeatMs, settings.leaseMs),
+  };
   const wait = waitSettings(options.poll, settings.leaseMs, clock);
   const itemKey = resolveKey(table, key);
-  const servesStale = (record: LeaseRecord | undefined): record is LeaseRecord =>
+  const servesStale = (record: LeaseRecord | undefined): boolean =>
     record?.hasValue === true && record.validUntil !== undefined && record.validUntil + staleMs > clock.now();
 
+  // The fill this caller waited for: its outcome is this caller's answer, even if it has expired since.
+  let waitedFor: number | undefined;
   let record = await readLease(table, itemKey, { ...call, consistent: options.consistentRead ?? false });
   for (;;) {
-    if (hasValidResult(record, clock.now())) return (record as LeaseRecord<T>).value as T;
+    const now = clock.now();
+    const filled = record?.state === LeaseState.completed && record.fencingToken === waitedFor;
+    if (record !== undefined && (hasValidResult(record, now) || filled)) return answer<T>(itemKey, record);
     // A live holder is already loading: acquiring would only fail, so wait (or serve the stale value) right away.
-    if (!isHeldLive(record, clock.now())) {
+    if (!isHeldLive(record, now)) {
       const outcome = await acquireLease<T>(table, itemKey, leaseOptions);
       if (outcome.status === 'acquired') {
-        const ran = await runHolding(table, outcome.lease, holding, async () => loader());
+        const ran = await runHolding(table, outcome.lease, holding, async (signal) => loader(signal));
         if (ran.stored) return ran.value;
-        record = ran.current; // refused: the lease was taken over while we loaded; read the newer holder's value
+        record = ran.current; // the lease was lost while we loaded: read the newer holder's value
         continue;
       }
       record = outcome.current;
       if (outcome.status === 'completed') continue;
     }
-    if (servesStale(record)) return record.value as T;
-    if (isHeldLive(record, clock.now())) record = await waitWhileHeld(table, itemKey, record, wait, call);
+    if (servesStale(record)) return record?.value as T;
+    if (isHeldLive(record, clock.now())) {
+      waitedFor = record?.fencingToken;
+      record = await waitWhileHeld(table, itemKey, record, wait, call);
+    }
   }
+}
+
+/** A completed fill's answer: its value, or its loader's failure. */
+function answer<T>(key: Item, record: LeaseRecord): T {
+  if (record.error !== undefined) {
+    throw new RacesafeError(
+      'cache.loaderFailed',
+      `the loader for ${JSON.stringify(key)} failed: ${record.error.name}: ${record.error.message}`,
+      { key, ...record.error },
+    );
+  }
+  return record.value as T;
 }

@@ -93,7 +93,8 @@ describe('idempotent on a real engine', () => {
         started[call]?.resolve();
         return (gates[call] as ReturnType<typeof deferred<string>>).promise;
       },
-      { table, key: (job) => job, leaseMs: 1_000, clock },
+      // Paused workers send no renewals (heartbeat.int.test.ts pauses one with its heartbeat on).
+      { table, key: (job) => job, leaseMs: 1_000, clock, heartbeatMs: 0 },
     );
     // The first worker pauses (a GC pause, a frozen Lambda) past its lease; a second worker takes over.
     const first = work('job-7');

@@ -4,6 +4,7 @@ import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from
 import { type CallOptions, callOptionNames, checkOptions } from '../request/operation.js';
 import type { Item, Table } from '../table.js';
 import { tenantScope } from '../tenant/scope.js';
+import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
 import { payloadHash } from './payload.js';
@@ -11,7 +12,7 @@ import { hasValidResult, isHeldLive, type LeaseRecord } from './record.js';
 import { inProgress, type PollOptions, pollOptionNames, waitSettings, waitWhileHeld } from './wait.js';
 
 /** What `idempotent` needs to know; `A` are the wrapped function's arguments. */
-export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions {
+export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions, HeartbeatOptions {
   /** The table that keeps one lease record per key (its own items; a TTL on `ttlAttribute` cleans them up). */
   readonly table: Table;
   /** The record's key for a call, e.g. `(order) => 'order#' + order.id`; a string is the partition key's value. */
@@ -34,19 +35,21 @@ export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions {
   readonly poll?: PollOptions;
 }
 
-const idempotentOptionNames = [
-  'table',
-  'key',
-  'ttl',
-  'leaseMs',
-  'clock',
-  'ttlAttribute',
-  'retainMs',
-  'onInProgress',
-  'validatePayload',
-  'onError',
-  'poll',
-];
+/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
+const idempotentOptionNames = Object.keys({
+  table: true,
+  key: true,
+  ttl: true,
+  leaseMs: true,
+  clock: true,
+  ttlAttribute: true,
+  retainMs: true,
+  onInProgress: true,
+  validatePayload: true,
+  onError: true,
+  poll: true,
+  heartbeatMs: true,
+} satisfies Record<Exclude<keyof IdempotentOptions<never>, keyof CallOptions>, true>);
 
 /** Options validated once, when the function is wrapped. */
 interface IdempotentConfig {
@@ -55,6 +58,8 @@ interface IdempotentConfig {
   readonly onInProgress: 'wait' | 'fail';
   readonly onError: 'release' | 'store';
   readonly settings: LeaseSettings;
+  /** As given: the default (a third of the lease) depends on the lease, which the Lambda wrapper knows per call. */
+  readonly heartbeatMs: number | undefined;
   readonly poll: PollOptions | undefined;
   readonly call: CallOptions;
 }
@@ -75,6 +80,7 @@ function idempotentConfig(
     onInProgress: options.onInProgress ?? 'wait',
     onError: options.onError ?? 'release',
     settings: leaseSettings(options.table, options),
+    heartbeatMs: options.heartbeatMs,
     poll: options.poll,
     call: callOptionsOf(options),
   };
@@ -91,6 +97,7 @@ function idempotentConfig(
   }
   rejectUnknownOptions(config.poll, pollOptionNames, 'poll');
   waitSettings(config.poll, config.settings.leaseMs, config.settings.clock);
+  heartbeatInterval(config.heartbeatMs, config.settings.leaseMs);
   return config;
 }
 
@@ -114,11 +121,13 @@ export function resolveKey(table: Table, key: Item | string): Item {
 }
 
 /**
- * Makes `fn` idempotent per key: the first call takes a lease (one conditional write), runs `fn` and stores its
- * result with a write fenced by its owner token and fencing token. Duplicates meanwhile wait (polling with a small,
- * growing delay) and return that result; later duplicates get it in one request without running `fn`. A caller
- * that finds the lease expired takes it over with a higher fencing token; the paused first caller's late result is
- * then refused, and it returns the stored result like any duplicate.
+ * Makes `fn` idempotent per key: the first call takes a lease (one conditional write), runs `fn` while renewing the
+ * lease every `heartbeatMs` (fenced writes), and stores its result with a write fenced by its owner token and
+ * fencing token. Duplicates meanwhile wait (polling with a small, growing delay) as long as the holder renews, and
+ * return that result; later duplicates get it in one request without running `fn`. A caller that finds the lease
+ * ended (its holder died or paused, so stopped renewing) takes it over with a higher fencing token; the paused
+ * holder's late result is then refused, and it returns the stored result like any duplicate. Inside `fn`,
+ * `leaseSignal()` is an `AbortSignal` that aborts when the lease is lost: stop the work then.
  *
  * @example
  * ```ts
@@ -147,7 +156,9 @@ export function idempotent<A extends unknown[], R>(
   return (...args: A) => {
     const key = resolveKey(config.table, options.key(...args));
     const hash = validate === false ? undefined : payloadHash(validate === true ? args : validate(...args));
-    return runIdempotent(config, key, hash, config.settings.leaseMs, undefined, async () => fn(...args));
+    const leaseMs = config.settings.leaseMs;
+    const plan = { leaseMs, heartbeatMs: heartbeatInterval(config.heartbeatMs, leaseMs), deadline: undefined };
+    return runIdempotent(config, key, hash, plan, async () => fn(...args));
   };
 }
 
@@ -167,11 +178,12 @@ export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>
 
 /**
  * Wraps a Lambda handler so that each event (by `key`) is handled once; duplicates (retries, redeliveries) get the
- * stored response. The lease follows `context.getRemainingTimeInMillis()` unless `leaseMs` says otherwise, and a
- * waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out. Under
- * Lambda's tenant isolation mode (`context.tenantId` set) the records are tenant-scoped (`tenantScope` from
- * `racesafe/tenant`): the same key under two tenants is handled once per tenant, and never replays one tenant's
- * response to another.
+ * stored response. The lease follows `context.getRemainingTimeInMillis()` unless `leaseMs` says otherwise; with a
+ * shorter lease, the heartbeat renews it while the handler runs, never past the invocation's own end (Lambda stops
+ * it then). A waiting duplicate gives up (with `lease.inProgress`) a second before its own invocation would time out.
+ * The handler gets the lease's `AbortSignal` as a third argument (also `leaseSignal()`). Under Lambda's tenant
+ * isolation mode (`context.tenantId` set) the records are tenant-scoped (`tenantScope` from `racesafe/tenant`): the
+ * same key under two tenants is handled once per tenant, and never replays one tenant's response to another.
  *
  * @example
  * ```ts
@@ -189,7 +201,7 @@ export interface IdempotentHandlerOptions<E> extends Omit<IdempotentOptions<[E]>
  * ```
  */
 export function idempotentHandler<E, R>(
-  handler: (event: E, context: Context) => R | Promise<R>,
+  handler: (event: E, context: Context, signal: AbortSignal) => R | Promise<R>,
   options: IdempotentHandlerOptions<E>,
 ): (event: E, context: Context) => Promise<R> {
   if (typeof handler !== 'function') throw invalidInput('handler', 'must be a function');
@@ -208,15 +220,27 @@ export function idempotentHandler<E, R>(
     const lease =
       typeof leaseMs === 'number' ? leaseMs : typeof leaseMs === 'function' ? leaseMs(context) : Math.floor(remaining);
     checkDuration(lease, 'leaseMs', 1);
+    const heartbeatMs = heartbeatInterval(config.heartbeatMs, lease);
     // Give up waiting a second before this invocation's own timeout, so it can still answer.
-    const maxWaitMs = options.poll?.maxWaitMs ?? Math.max(0, Math.floor(remaining) - 1000);
+    const deadline = config.settings.clock.now() + Math.max(0, Math.floor(remaining) - 1000);
     // In Lambda's tenant isolation mode the same key under two tenants is two keys: scope the records by tenant.
     const tenantId = context.tenantId;
     const scoped = tenantId === undefined ? config : { ...config, table: tenantScope(config.table, tenantId) };
     const key = resolveKey(scoped.table, options.key(event, context));
     const hash = validate === false ? undefined : payloadHash(validate === true ? event : validate(event));
-    return runIdempotent(scoped, key, hash, lease, maxWaitMs, async () => handler(event, context));
+    // A renewal never extends the lease past this invocation's end: a duplicate may take over once it cannot finish.
+    const leaseFor = () => Math.min(lease, Math.floor(context.getRemainingTimeInMillis()));
+    const plan = { leaseMs: lease, heartbeatMs, deadline, leaseFor };
+    return runIdempotent(scoped, key, hash, plan, async (signal) => handler(event, context, signal));
   };
+}
+
+/** One call's lease: its length, how often it is renewed, and when a waiting duplicate must give up. */
+interface CallPlan {
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly deadline: number | undefined;
+  readonly leaseFor?: () => number;
 }
 
 /**
@@ -227,17 +251,12 @@ async function runIdempotent<R>(
   config: IdempotentConfig,
   key: Item,
   hash: string | undefined,
-  leaseMs: number,
-  maxWaitMs: number | undefined,
-  run: () => Promise<R>,
+  plan: CallPlan,
+  run: (signal: AbortSignal) => Promise<R>,
 ): Promise<R> {
   const { table, settings } = config;
-  const leaseOptions = { ...config.call, ...settings, leaseMs };
-  const wait = waitSettings(
-    maxWaitMs === undefined ? config.poll : { ...config.poll, maxWaitMs },
-    leaseMs,
-    settings.clock,
-  );
+  const leaseOptions = { ...config.call, ...settings, leaseMs: plan.leaseMs };
+  const wait = waitSettings(config.poll, plan.leaseMs, settings.clock, plan.deadline);
   for (;;) {
     const outcome = await acquireLease(table, key, {
       ...leaseOptions,
@@ -245,10 +264,17 @@ async function runIdempotent<R>(
     });
     let record: LeaseRecord | undefined;
     if (outcome.status === 'acquired') {
-      const holding = { onError: config.onError, validForMs: config.ttl, leaseOptions };
+      const holding = {
+        onError: config.onError,
+        validForMs: config.ttl,
+        errorValidForMs: config.ttl,
+        leaseOptions,
+        heartbeatMs: plan.heartbeatMs,
+        ...(plan.leaseFor === undefined ? {} : { leaseFor: plan.leaseFor }),
+      };
       const ran = await runHolding(table, outcome.lease, holding, run);
       if (ran.stored) return ran.value;
-      record = ran.current; // our result was refused (the lease was taken over): behave as a duplicate
+      record = ran.current; // the lease was lost (our result was refused or not sent): behave as a duplicate
     } else {
       record = outcome.current;
     }

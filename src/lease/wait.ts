@@ -20,11 +20,19 @@ export interface PollOptions {
    * sleep costs, while a short one ends within a few ms of the holder's completion. @default 100
    */
   readonly capMs?: number;
-  /** Longest total wait for another holder (by the lease clock), then a `lease.inProgress` error. @default 2 x leaseMs */
+  /**
+   * Longest wait without a sign of life from the holder (a renewal, or a new holder), by the lease clock, then a
+   * `lease.inProgress` error. A holder that renews is waited for however long its work takes; one that stops
+   * renewing loses its lease within `leaseMs`, and the waiter takes over. @default 2 x leaseMs
+   */
   readonly maxWaitMs?: number;
 }
 
-export const pollOptionNames = ['firstDelayMs', 'capMs', 'maxWaitMs'];
+export const pollOptionNames = Object.keys({
+  firstDelayMs: true,
+  capMs: true,
+  maxWaitMs: true,
+} satisfies Record<keyof PollOptions, true>);
 
 /** Poll settings with defaults applied, plus where the wait started. */
 export interface WaitSettings {
@@ -33,11 +41,18 @@ export interface WaitSettings {
   readonly maxWaitMs: number;
   readonly clock: Clock;
   readonly startedAt: number;
+  /** An absolute end to the wait (epoch ms by the clock), e.g. before a Lambda invocation's own timeout. */
+  readonly deadline: number | undefined;
   readonly random: () => number;
 }
 
 /** Validates poll options and applies their defaults once; `leaseMs` sets the default total wait. */
-export function waitSettings(poll: PollOptions | undefined, leaseMs: number, clock: Clock): WaitSettings {
+export function waitSettings(
+  poll: PollOptions | undefined,
+  leaseMs: number,
+  clock: Clock,
+  deadline?: number,
+): WaitSettings {
   const settings = {
     firstDelayMs: poll?.firstDelayMs ?? 10,
     capMs: poll?.capMs ?? 100,
@@ -46,7 +61,7 @@ export function waitSettings(poll: PollOptions | undefined, leaseMs: number, clo
   checkDuration(settings.firstDelayMs, 'poll.firstDelayMs', 1);
   checkDuration(settings.capMs, 'poll.capMs', settings.firstDelayMs);
   checkDuration(settings.maxWaitMs, 'poll.maxWaitMs', 0);
-  return { ...settings, clock, startedAt: clock.now(), random: Math.random };
+  return { ...settings, clock, startedAt: clock.now(), deadline, random: Math.random };
 }
 
 /**
@@ -60,8 +75,10 @@ export function pollDelay(n: number, wait: Pick<WaitSettings, 'firstDelayMs' | '
 }
 
 /**
- * Polls the record of `key` until no live lease holds it, and returns what it found then (a
- * result, a released or expired lease, or nothing). Throws `lease.inProgress` once `maxWaitMs` has passed.
+ * Polls the record of `key` until no live lease holds it, and returns what it found then (a result, a released or
+ * expired lease, or nothing). Patience counts from the holder's last sign of life: a renewal (a later `leaseUntil`) or
+ * a new holder restarts it, so work longer than its lease is waited for as long as its holder renews. Throws
+ * `lease.inProgress` after `maxWaitMs` without one, or at the deadline.
  */
 export async function waitWhileHeld<V>(
   table: Table,
@@ -71,16 +88,30 @@ export async function waitWhileHeld<V>(
   options: CallOptions,
 ): Promise<LeaseRecord<V> | undefined> {
   let record = seen;
+  let lastSign = signOfLife(record);
+  let lastSignAt = wait.clock.now();
   for (let n = 0; ; n++) {
-    const waitedMs = wait.clock.now() - wait.startedAt;
-    if (waitedMs >= wait.maxWaitMs) throw inProgress(key, record, waitedMs);
+    const now = wait.clock.now();
+    if (now - lastSignAt >= wait.maxWaitMs || (wait.deadline !== undefined && now >= wait.deadline)) {
+      throw inProgress(key, record, now - wait.startedAt);
+    }
     await sleep(pollDelay(n, wait));
     // Eventually consistent: half the read cost, served by any replica, so hundreds of waiters stay under the key's
     // partition read limit (3,000 RCU/s). Safe: a completed result is final, and a stale "lease ended" only leads to
     // an acquire, which DynamoDB evaluates on the latest item.
     record = await readLease<V>(table, key, { ...options, consistent: false });
     if (!isHeldLive(record, wait.clock.now())) return record;
+    const sign = signOfLife(record);
+    if (sign !== lastSign) {
+      lastSign = sign;
+      lastSignAt = wait.clock.now();
+    }
   }
+}
+
+/** What changes when a holder shows it is alive: its renewals move `leaseUntil`, a new holder has a new token. */
+function signOfLife(record: LeaseRecord | undefined): string {
+  return `${record?.owner}/${record?.fencingToken}/${record?.leaseUntil}`;
 }
 
 /** The `lease.inProgress` error for a key held by `record`. */

@@ -1,5 +1,5 @@
 /** @module One call of a primitive in progress: its options, its attempts and resends, its outcome event and error wrapping. */
-import { RacesafeError, rejectUnknownOptions } from '../errors.js';
+import { invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
 import { emit, type Observer, type OutcomeStatus } from '../observe/events.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
 import {
@@ -10,6 +10,7 @@ import {
   retryPolicy,
   sdkAttempts,
 } from '../retry/policy.js';
+import { callOptionRules } from '../rules/call-options.js';
 import type { Item, Table } from '../table.js';
 
 /** Options every primitive takes. */
@@ -41,9 +42,9 @@ export type OperationScope = Pick<Table, 'name' | 'observers'>;
  */
 export type Resend = 'throttled' | 'ambiguous';
 
-/** Limits of one {@link Operation.send} tighter than the call's retry policy. */
+/** Limits of one {@link Operation.send} other than the call's retry policy. */
 export interface SendLimits {
-  /** Attempts of the call (so far, this send's included) after which this send stops resending. @default the policy's */
+  /** Attempts of this request (the SDK's included) after which it is not sent again. @default the policy's */
   readonly maxAttempts?: number;
 }
 
@@ -52,6 +53,7 @@ export class Operation<S extends OperationScope = Table> {
   readonly #started = performance.now();
   readonly #observers: readonly Observer[];
   readonly #policy: RetryPolicy;
+  readonly #tenantId: string | undefined;
   /** Requests sent so far, the SDK's own retries included. */
   attempts = 0;
   /**
@@ -71,6 +73,10 @@ export class Operation<S extends OperationScope = Table> {
     const own = options.observe;
     this.#observers = own === undefined ? table.observers : table.observers.concat(own);
     this.#policy = retryPolicy(options.retry);
+    // A tenant scope's client carries its tenant (racesafe/tenant marks it; not imported here): every event says so.
+    const client = (table as { client?: object }).client;
+    const mark = client === undefined ? undefined : Reflect.get(client, Symbol.for('racesafe.tenantScope'));
+    this.#tenantId = (mark as { tenantId?: string } | undefined)?.tenantId;
   }
 
   emit(status: OutcomeStatus, reason?: string): void {
@@ -84,6 +90,7 @@ export class Operation<S extends OperationScope = Table> {
       latencyMs: performance.now() - this.#started,
       ...(reason === undefined ? {} : { reason }),
       ...(this.options.context === undefined ? {} : { context: this.options.context }),
+      ...(this.#tenantId === undefined ? {} : { tenantId: this.#tenantId }),
     });
   }
 
@@ -95,19 +102,23 @@ export class Operation<S extends OperationScope = Table> {
   async send<T>(request: () => Promise<T>, resend: Resend = 'throttled', limits: SendLimits = {}): Promise<T> {
     const policy = this.#policy;
     const maxAttempts = limits.maxAttempts ?? policy.maxAttempts;
+    // The budget is per request (a ClientRequestToken's window is per request), not per call: an optimistic update
+    // sends a new request after every conflict, each with a budget of its own.
+    const first = performance.now();
+    let sent = 0;
     for (let round = 0; ; round++) {
       try {
         const result = await request();
         this.#counted(result);
         return result;
       } catch (error) {
-        this.#counted(error);
+        sent += this.#counted(error);
         const why = resendReason(error);
         if (why === 'ambiguous') this.resent = true;
         const allowed = why === 'throttled' || (why === 'ambiguous' && resend === 'ambiguous');
         if (!allowed) throw error;
-        if (this.attempts >= maxAttempts || performance.now() - this.#started >= policy.maxTotalMs) {
-          throw why === 'ambiguous' ? this.#outcomeUnknown(error) : error;
+        if (sent >= maxAttempts || performance.now() - first >= policy.maxTotalMs) {
+          throw why === 'ambiguous' ? this.#outcomeUnknown(error, sent, first) : error;
         }
         this.emit('retried', failureName(error));
         await sleep(backoffDelay(round, policy));
@@ -115,17 +126,18 @@ export class Operation<S extends OperationScope = Table> {
     }
   }
 
-  #counted(responseOrError: unknown): void {
+  #counted(responseOrError: unknown): number {
     const attempts = sdkAttempts(responseOrError);
     this.attempts += attempts;
     if (attempts > 1) this.resent = true;
+    return attempts;
   }
 
-  #outcomeUnknown(error: unknown): RacesafeError<'write.outcomeUnknown'> {
-    const elapsedMs = Math.round(performance.now() - this.#started);
+  #outcomeUnknown(error: unknown, sent: number, first: number): RacesafeError<'write.outcomeUnknown'> {
+    const elapsedMs = Math.round(performance.now() - first);
     return new RacesafeError(
       'write.outcomeUnknown',
-      `${this.op} on ${this.table.name}: no answer after ${this.attempts} attempts in ${elapsedMs} ms; the write was applied once or not at all (never twice)`,
+      `${this.op} on ${this.table.name}: no answer after ${sent} attempts in ${elapsedMs} ms; the write was applied once or not at all (never twice)`,
       { operation: this.op, attempts: this.attempts, elapsedMs },
       error,
     );
@@ -165,13 +177,25 @@ function statusOfError(error: RacesafeError): OutcomeStatus {
   return 'error';
 }
 
-/** Validates the options of a primitive: its own names plus the shared call options. */
+/**
+ * Validates the options of a primitive: its own names plus the shared call options, whose values are checked by
+ * `callOptionRules` (src/rules/call-options.ts). A primitive checks its own options' values itself.
+ */
 export function checkOptions(options: object | undefined, own: readonly string[], where: string): void {
   // Every primitive call runs this: the combined list (for the error message) is built only when a name is unknown.
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption(where, 'options must be an object');
+  }
   for (const name of Object.keys(options)) {
     if (!own.includes(name) && !callOptionNames.includes(name)) {
       rejectUnknownOptions(options, [...own, ...callOptionNames], where);
     }
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const broken = (callOptionRules as Record<string, ((value: unknown) => string | undefined) | undefined>)[name]?.(
+      value,
+    );
+    if (broken !== undefined) throw invalidOption(`${where}.${name}`, broken);
   }
 }

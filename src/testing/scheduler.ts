@@ -213,7 +213,8 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
   };
 }
 
-interface MutableTraceEntry {
+/** A trace entry while its request is under way (its outcome is filled in when the response arrives). */
+export interface MutableTraceEntry {
   worker: number;
   operation: string;
   table: string | undefined;
@@ -239,10 +240,10 @@ interface WorkerState {
 }
 
 /**
- * The state of one `run`. Decisions are taken in a `setImmediate` after each event, so that a worker whose response
+ * The state of one `run` (also the gate of racesafe's gating proxy, whose workers are Lambda environments). Decisions are taken in a `setImmediate` after each event, so that a worker whose response
  * just arrived has run its microtasks (and parked its next request, if it sends one without waiting on a timer).
  */
-class Run {
+export class Run {
   readonly trace: MutableTraceEntry[] = [];
   readonly finished: Promise<void>;
   closed = false;

@@ -167,6 +167,8 @@ export class TransactionBuilder {
     const scope = {
       name: tables.map((table) => table.name).join(','),
       observers: [...new Set(tables.flatMap((t) => t.observers))],
+      // The one client every action shares (checked in build()): a tenant scope's, so events carry the tenant.
+      client: tables[0]?.client,
     };
     const callOptions = {
       ...(options.observe === undefined ? {} : { observe: options.observe }),

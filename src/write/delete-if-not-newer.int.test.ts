@@ -64,7 +64,7 @@ describe('deleteIfNotNewer', () => {
     const { table } = await freshTable(engine);
     await expect(deleteIfNotNewer(table, { pk: 'a' }, 1, { mode: 'soft' as never })).rejects.toMatchObject({
       code: 'validation.invalidOption',
-      details: { field: 'mode' },
+      details: { field: 'deleteIfNotNewer.mode' },
     });
     await expect(deleteIfNotNewer(table, { pk: 'a' }, -1)).rejects.toMatchObject({ details: { field: 'version' } });
   });

@@ -3,9 +3,12 @@ import { DeleteCommand, type DeleteCommandInput, PutCommand, type PutCommandInpu
 import { invalidOption } from '../errors.js';
 import { and, attributeNotExists, compare, or } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
-import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { type CallOptions, Operation } from '../request/operation.js';
 import { visible } from '../request/stored.js';
 import { newWriteToken } from '../request/write-token.js';
+import { checkCallOptions } from '../rules/call-options.js';
+import { reservedNameRule } from '../rules/items.js';
+import { checkDistinctRoles, type OptionRules, optionRules } from '../rules/options.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import type { DeleteOutcome } from './outcome.js';
 import { versionedWrite } from './versioned.js';
@@ -25,6 +28,15 @@ export interface DeleteIfNotNewerOptions extends CallOptions {
    */
   readonly tombstoneTtl?: { readonly attribute: string; readonly seconds: number };
 }
+
+const deleteOptionRules: OptionRules<Omit<DeleteIfNotNewerOptions, keyof CallOptions>> = {
+  mode: optionRules.oneOf('tombstone', 'delete'),
+  tombstoneTtl: optionRules.object<NonNullable<DeleteIfNotNewerOptions['tombstoneTtl']>>({
+    attribute: optionRules.attributeName,
+    // DynamoDB TTL reads epoch seconds; 1 second to 1000 years.
+    seconds: optionRules.integerBetween(1, 1000 * 365 * 86400),
+  }),
+};
 
 /** The request of {@link deleteIfNotNewer} (pure): a tombstone PutItem, or a conditional DeleteItem. */
 export function buildDeleteIfNotNewer(
@@ -95,16 +107,29 @@ export async function deleteIfNotNewer<T extends object = Item>(
   version: Version,
   options: DeleteIfNotNewerOptions = {},
 ): Promise<DeleteOutcome<T>> {
-  checkOptions(options, ['mode', 'tombstoneTtl'], 'deleteIfNotNewer');
-  if (options.mode !== undefined && options.mode !== 'tombstone' && options.mode !== 'delete') {
-    throw invalidOption('mode', "must be 'tombstone' or 'delete'");
-  }
+  checkCallOptions(options, deleteOptionRules, 'deleteIfNotNewer');
   const ttl = options.tombstoneTtl;
-  if (
-    ttl !== undefined &&
-    (typeof ttl.attribute !== 'string' || !Number.isSafeInteger(ttl.seconds) || ttl.seconds <= 0)
-  ) {
-    throw invalidOption('tombstoneTtl', 'needs an attribute name and a positive whole number of seconds');
+  if (ttl !== undefined) {
+    if (ttl.attribute === undefined || ttl.seconds === undefined) {
+      throw invalidOption(
+        'deleteIfNotNewer.tombstoneTtl',
+        'needs an attribute name and a positive whole number of seconds',
+      );
+    }
+    // The TTL epoch must land in an attribute of its own: over the version it makes every later write stale, over a
+    // key it writes the tombstone to another item.
+    checkDistinctRoles(
+      {
+        partitionKey: table.partitionKey,
+        sortKey: table.sortKey,
+        versionAttribute: table.versionAttribute,
+        tombstoneAttribute: table.tombstoneAttribute,
+        'tombstoneTtl.attribute': ttl.attribute,
+      },
+      'deleteIfNotNewer',
+    );
+    const reserved = reservedNameRule(table, ttl.attribute);
+    if (reserved !== undefined) throw invalidOption('deleteIfNotNewer.tombstoneTtl.attribute', reserved);
   }
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');

@@ -11,6 +11,7 @@ import { readConsistently, visible } from '../request/stored.js';
 import { transactOne } from '../request/transact-one.js';
 import { conditionalUpdateInput } from '../request/update-input.js';
 import { newWriteToken } from '../request/write-token.js';
+import { checkExpressionSizes } from '../rules/expressions.js';
 import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import type { GuardedOutcome } from './outcome.js';
@@ -107,6 +108,7 @@ export async function guardedUpdate<T extends object = Item>(
   const parts = guardParts(input.require ?? {}, 'require');
   const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);
+  checkExpressionSizes(request, 'changes');
   const operation = new Operation(table, 'guardedUpdate', itemKey, options);
   return operation.run(async (): Promise<GuardedOutcome<T>> => {
     const refused = await sendConditional<GuardedOutcome<T> | undefined>(operation, {

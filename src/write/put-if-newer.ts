@@ -2,16 +2,8 @@
 import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
 import { newWriteToken } from '../request/write-token.js';
-import {
-  checkFiniteNumbers,
-  checkItemSize,
-  checkVersion,
-  type Item,
-  keyOf,
-  type Table,
-  type Version,
-  withoutBookkeeping,
-} from '../table.js';
+import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
+import { checkPutItem } from './changes.js';
 import type { WriteOutcome } from './outcome.js';
 import { newerThanStoredExpression, versionedWrite } from './versioned.js';
 
@@ -54,8 +46,7 @@ export async function putIfNewer<T extends object>(
   const record = item as Item;
   const key = keyOf(table, record, 'item');
   checkVersion(record[table.versionAttribute], `item.${table.versionAttribute}`);
-  checkFiniteNumbers(record, 'item');
-  checkItemSize(record, 'item');
+  checkPutItem(table, record, 'item');
   const operation = new Operation(table, 'putIfNewer', key, options);
   const token = newWriteToken();
   const input = buildPutIfNewer(table, record, token);

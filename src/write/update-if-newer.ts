@@ -5,6 +5,7 @@ import { type Changes, renderChanges, updateExpression } from '../expression/upd
 import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
 import { conditionalUpdateInput } from '../request/update-input.js';
 import { newWriteToken } from '../request/write-token.js';
+import { checkExpressionSizes } from '../rules/expressions.js';
 import { checkVersion, type Item, keyOf, type Table, type Version, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
 import type { WriteOutcome } from './outcome.js';
@@ -56,9 +57,10 @@ export async function updateIfNewer<T extends object = Item>(
   checkOptions(options, [], 'updateIfNewer');
   const itemKey = keyOf(table, key, 'key');
   checkVersion(version, 'version');
-  checkChanges(table, itemKey, changes, 'changes');
+  checkChanges(table, itemKey, changes, 'changes', { version, bookkeeping: 'token' });
   const token = newWriteToken();
   const input = buildUpdateIfNewer(table, itemKey, version, changes, token);
+  checkExpressionSizes(input, 'changes');
   const operation = new Operation(table, 'updateIfNewer', itemKey, options);
   return versionedWrite(operation, {
     version,

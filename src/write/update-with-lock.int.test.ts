@@ -117,7 +117,7 @@ describe('updateWithLock', () => {
     });
     await expect(updateWithLock(table, { pk: 'doc' }, () => noChange, { maxAttempts: 0 })).rejects.toMatchObject({
       code: 'validation.invalidOption',
-      details: { field: 'maxAttempts' },
+      details: { field: 'updateWithLock.maxAttempts' },
     });
   });
 });

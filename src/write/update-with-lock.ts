@@ -1,23 +1,20 @@
 /** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { invalidInput, RacesafeError } from '../errors.js';
 import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { sendConditional } from '../request/conditional-write.js';
-import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { type CallOptions, Operation } from '../request/operation.js';
 import { readConsistently, visible } from '../request/stored.js';
 import { transactOne } from '../request/transact-one.js';
 import { newWriteToken } from '../request/write-token.js';
 import { type BackoffOptions, backoffDelay, sleep } from '../retry/backoff.js';
-import {
-  checkFiniteNumbers,
-  checkItemSize,
-  type Item,
-  keyAttributes,
-  keyOf,
-  type Table,
-  withoutBookkeeping,
-} from '../table.js';
+import { backoffRules, checkCallOptions } from '../rules/call-options.js';
+import { checkItem } from '../rules/items.js';
+import { keyValueIdentity } from '../rules/keys.js';
+import { type OptionRules, optionRules } from '../rules/options.js';
+import { utf8Length } from '../rules/strings.js';
+import { type Item, keyAttributes, keyOf, type Table, withoutBookkeeping } from '../table.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -102,10 +99,8 @@ export async function updateWithLock<T extends object = Item>(
   mutate: Mutate<T>,
   options: UpdateWithLockOptions = {},
 ): Promise<LockOutcome<T>> {
-  checkOptions(options, ['maxAttempts', 'backoff', 'random'], 'updateWithLock');
+  checkCallOptions(options, lockOptionRules, 'updateWithLock');
   const maxAttempts = options.maxAttempts ?? 8;
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)
-    throw invalidOption('maxAttempts', 'must be a whole number >= 1');
   if (typeof mutate !== 'function') throw invalidInput('mutate', 'must be a function');
   const itemKey = keyOf(table, key, 'key');
   const backoff = { baseMs: options.backoff?.baseMs ?? 10, capMs: options.backoff?.capMs ?? 500 };
@@ -161,19 +156,25 @@ function checkCountable(table: Table, stored: Item | undefined): void {
   );
 }
 
+const lockOptionRules: OptionRules<Omit<UpdateWithLockOptions, keyof CallOptions>> = {
+  maxAttempts: optionRules.positiveInteger,
+  backoff: optionRules.object(backoffRules),
+  random: optionRules.function,
+};
+
 function checkedNext(table: Table, key: Item, next: unknown): Item {
   if (typeof next !== 'object' || next === null || Array.isArray(next)) {
     throw invalidInput('mutate', 'must return the next item (an object) or noChange');
   }
   const item = next as Item;
   for (const attribute of keyAttributes(table)) {
-    if (item[attribute] !== undefined && item[attribute] !== key[attribute]) {
+    if (item[attribute] !== undefined && keyValueIdentity(item[attribute]) !== keyValueIdentity(key[attribute])) {
       throw invalidInput(`mutate.${attribute}`, 'the key cannot change; write a new item instead');
     }
   }
   const { [table.versionAttribute]: _version, ...rest } = item;
   const full = { ...rest, ...key };
-  checkFiniteNumbers(full, 'mutate');
-  checkItemSize(full, 'mutate');
+  // The put carries the next version besides (a safe integer: at most 9 bytes), counted so DynamoDB never refuses the size.
+  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9);
   return full;
 }

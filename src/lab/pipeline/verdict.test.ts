@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { runPipelineCommand } from '../../cli/pipeline.js';
 import type { CommitLogEntry } from '../../testing/commit-log.js';
 import { seededRandom } from '../../testing/random.js';
-import { runPipelineCommand } from './command.js';
 import { judgePipeline } from './verdict.js';
 import { highestVersions, producerInvocations } from './workload.js';
 

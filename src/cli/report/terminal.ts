@@ -1,5 +1,6 @@
 /** @module The lab's terminal output: progress while it runs, then one table. */
-import type { LabProgress, VariantSummary } from '../runner.js';
+import type { LabProgress, VariantSummary } from '../../lab/runner.js';
+import { formatTimeline } from '../timeline.js';
 
 /** A progress line per run, rewritten in place on a TTY and printed per variant otherwise. */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (progress: LabProgress) => void {
@@ -41,10 +42,34 @@ export function renderTable(summaries: readonly VariantSummary[]): string {
   return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)].join('\n');
 }
 
-/** What went wrong in the first failing run of each variant that failed. */
-export function renderExamples(summaries: readonly VariantSummary[]): string {
+/** Requests shown per failing run; a story's run can send hundreds. */
+const timelineLimit = 24;
+
+/**
+ * The first failing run of each variant that failed: what broke, the requests in the order the scheduler let them
+ * through (which worker sent which, which response was lost), and the command that replays it.
+ */
+export function renderFailures(
+  summaries: readonly VariantSummary[],
+  replay: (scenario: string, seed: number) => string,
+): string {
   return summaries
-    .filter((s) => s.example.length > 0)
-    .map((s) => `${s.name} (${s.variant}, seed ${s.firstFailingSeed}): ${s.example.join('; ')}`)
-    .join('\n');
+    .filter((s) => s.example.length > 0 && s.firstFailingSeed !== null)
+    .map((s) => {
+      const seed = s.firstFailingSeed as number;
+      const lines = [`${s.name} (${s.variant}), seed ${seed} (failing seeds: ${s.failingSeeds.join(', ')}):`];
+      for (const anomaly of s.example) lines.push(`  ${anomaly}`);
+      const races = new Set(s.timeline.map((entry) => entry.race)).size;
+      const shown = s.timeline.slice(0, timelineLimit);
+      lines.push(`  timeline${races > 1 ? ` (${races} races)` : ''}, ${s.timeline.length} requests:`);
+      const rows = formatTimeline(
+        shown.map((entry) => ({ ...entry, invocation: races > 1 ? `race ${entry.race}` : '' })),
+        { workerName: (worker) => `w${worker}` },
+      );
+      for (const row of rows) lines.push(`    ${row}`);
+      if (s.timeline.length > shown.length) lines.push(`    ... ${s.timeline.length - shown.length} more`);
+      lines.push(`  Replay it: ${replay(s.name, seed)}`);
+      return lines.join('\n');
+    })
+    .join('\n\n');
 }

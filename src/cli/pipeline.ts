@@ -1,9 +1,10 @@
 /** @module `racesafe pipeline`: starts DynamoDB Local and kinesalite, runs the reference pipeline once, prints its verdict. */
-import { startDynamoDB } from '../../testing/dynamodb-engine.js';
-import { hasJava } from '../../testing/java.js';
-import { startKinesis } from '../../testing/kinesis-engine.js';
-import { parseCommandArgs } from '../command-args.js';
-import { type PipelineProgress, type PipelineResult, type PipelineVariant, runPipeline } from './run.js';
+
+import { type PipelineProgress, type PipelineResult, type PipelineVariant, runPipeline } from '../lab/pipeline/run.js';
+import { startDynamoDB } from '../testing/dynamodb-engine.js';
+import { hasJava } from '../testing/java.js';
+import { startKinesis } from '../testing/kinesis-engine.js';
+import { parseCommandArgs } from './args.js';
 
 export const pipelineHelp = `racesafe pipeline: producer -> Kinesis -> consumer -> DynamoDB, with Lambda's duplicates and retries, checked
 

@@ -1,5 +1,5 @@
 /** @module The stable `--json` shape of a lab run (documented in docs/lab.md; a test validates it). */
-import type { VariantSummary } from '../runner.js';
+import type { VariantSummary } from '../../lab/runner.js';
 
 /** Version of the JSON shape; bumped on any breaking change. */
 export const labJsonVersion = 1;

@@ -23,7 +23,8 @@ export function parseCommandArgs<const O extends OptionsConfig>(
 ): ParsedCommand<O> | 0 | 2 {
   let parsed: ParsedCommand<O>;
   try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals, options: { ...options, ...helpOption } });
+    const args = attachNegativeValues(argv, options);
+    parsed = parseArgs({ args, strict: true, allowPositionals, options: { ...options, ...helpOption } });
   } catch (error) {
     console.error(`racesafe ${command}: ${error instanceof Error ? error.message : String(error)}\n\n${help}`);
     return 2;
@@ -33,4 +34,22 @@ export function parseCommandArgs<const O extends OptionsConfig>(
     return 0;
   }
   return parsed;
+}
+
+/**
+ * `--runs -3` → `--runs=-3`: parseArgs reads `-3` as an option and says something about ambiguity; joined, the value
+ * reaches the command, whose own check names the rule ("--runs must be a whole number >= 1").
+ */
+export function attachNegativeValues(argv: readonly string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      index += 1;
+    } else out.push(arg);
+  }
+  return out;
 }

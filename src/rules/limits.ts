@@ -1,0 +1,55 @@
+/** @module DynamoDB's published input limits, each with the page that states it: the one place racesafe takes them from. */
+
+/** The developer guide pages the rules cite. */
+export const documentation = {
+  constraints: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html',
+  dataTypes: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html',
+  itemSizes: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html',
+  transactions: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html',
+} as const;
+
+/**
+ * "The maximum item size in DynamoDB is 400 KB, which includes both attribute name binary length (UTF-8 length) and
+ * attribute value lengths" (Constraints, Items; 1 KB = 1024 bytes).
+ */
+export const maxItemBytes = 400 * 1024;
+
+/**
+ * "Attribute names must be at least one character long and less than 64 KB in size" (Naming rules). DynamoDB Local
+ * fails with HTTP 500 well before that (see {@link maxAttributeNameBytes}).
+ */
+export const documentedMaxAttributeNameBytes = 64 * 1024 - 1;
+
+/**
+ * The longest attribute name racesafe sends. DynamoDB documents "less than 64 KB", but DynamoDB Local answers a name of
+ * 32 KB with HTTP 500 (InternalFailure); 255 bytes is what DynamoDB allows for index keys and projected attributes
+ * (Naming rules), and every name racesafe has ever seen in use is far shorter. Kept at the stricter bound so that no
+ * engine racesafe supports sees a name it cannot take.
+ */
+export const maxAttributeNameBytes = 255 * 64;
+
+/** "The minimum length of a partition key value is 1 byte. The maximum length is 2048 bytes" (Constraints, Partition keys). */
+export const maxPartitionKeyBytes = 2048;
+
+/** "The minimum length of a sort key value is 1 byte. The maximum length is 1024 bytes" (Constraints, Sort keys). */
+export const maxSortKeyBytes = 1024;
+
+/**
+ * "DynamoDB supports nested attributes up to 32 levels deep" (Constraints, Attributes), the item itself being the first
+ * level: an attribute holds at most 31 maps or lists one inside the other (DynamoDB Local refuses the 32nd with
+ * "Nesting Levels have exceeded supported limits").
+ */
+export const maxNestingLevels = 32;
+
+/** "Numbers can have up to 38 digits of precision" (Data types, Number). */
+export const maxNumberDigits = 38;
+
+/** "Positive range: 1E-130 to 9.9999999999999999999999999999999999999E+125", the negative range its mirror (Data types). */
+export const minNumberExponent = -130;
+export const maxNumberExponent = 125;
+
+/** "The maximum length of any expression string is 4 KB" (Constraints, Expression parameters). */
+export const maxExpressionBytes = 4 * 1024;
+
+/** "A transaction cannot contain more than 100 unique items" and "cannot ... target the same item" twice (Transactions). */
+export const maxTransactionActions = 100;
