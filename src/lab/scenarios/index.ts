@@ -7,6 +7,7 @@ import { longWork } from './long-work.js';
 import { lostUpdate } from './lost-update.js';
 import { oversell } from './oversell.js';
 import { staleOverwrite } from './stale-overwrite.js';
+import { tenantLeak } from './tenant-leak.js';
 import { transfer } from './transfer.js';
 import { zombieLease } from './zombie-lease.js';
 
@@ -20,4 +21,5 @@ export const scenarios: readonly Scenario[] = [
   longWork,
   ambiguousRetry,
   transfer,
+  tenantLeak,
 ];
