@@ -3,9 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DeleteStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createConsumer } from '../../../examples/pipeline/consumer.js';
-import { createNaiveConsumer } from '../../../examples/pipeline/naive-consumer.js';
-import { createProducer } from '../../../examples/pipeline/producer.js';
 import { invalidOption, rejectUnknownOptions } from '../../errors.js';
 import type { OutcomeEvent } from '../../observe/events.js';
 import { readCommitLog } from '../../testing/commit-log.js';
@@ -16,8 +13,17 @@ import { SimulatedCrash } from '../../testing/faults.js';
 import { waitForActiveStream } from '../../testing/kinesis-engine.js';
 import { seededRandom } from '../../testing/random.js';
 import { createTable, deleteTable, uniqueTableName } from '../../testing/tables.js';
+import {
+  type ConsumerContext,
+  kinesisProducer,
+  naiveConsumer,
+  type PipelineConsumer,
+  type PipelineProducer,
+  type ProducerContext,
+  safeConsumer,
+} from './consumers.js';
 import { judgePipeline, type PipelineVerdict } from './verdict.js';
-import { highestVersions, producerInvocations } from './workload.js';
+import { gatewayPartitionKey, highestVersions, producerInvocations, type StateChange } from './workload.js';
 
 /** Which consumer runs: the story's get-compare-put, or `kinesisHandler` with `putIfNewer`. */
 export type PipelineVariant = 'naive' | 'safe';
@@ -64,6 +70,16 @@ export interface PipelineOptions {
   readonly collapse?: boolean;
   /** @default see {@link PipelineFaults} */
   readonly faults?: PipelineFaults;
+  /**
+   * How the producer partitions the stream: by `key` (one key's changes share a shard and are consumed in order), or
+   * by the `gateway` that relayed the change (16 gateways; one key's changes spread over shards and concurrent
+   * batches, as in a fleet of devices reporting through gateways). @default 'gateway'
+   */
+  readonly partitionBy?: 'key' | 'gateway';
+  /** Builds the consumer. @default racesafe's `kinesisHandler` + `putIfNewer` for `safe`, get-compare-put for `naive` */
+  readonly consumer?: (context: ConsumerContext) => PipelineConsumer;
+  /** Builds the producer. @default PutRecords, re-sending failed entries */
+  readonly producer?: (context: ProducerContext) => PipelineProducer;
   /** Called about once a second while records flow, and once at the end. @default none */
   readonly onProgress?: (progress: PipelineProgress) => void;
 }
@@ -95,6 +111,7 @@ export interface PipelineResult {
   readonly batchSize: number;
   readonly parallelizationFactor: number;
   readonly collapse: boolean;
+  readonly partitionBy: 'key' | 'gateway';
   readonly produced: { readonly events: number; readonly records: number; readonly producerRetries: number };
   /** Distinct published records the consumer handled at least once. */
   readonly consumed: number;
@@ -115,6 +132,9 @@ const optionNames = [
   'parallelizationFactor',
   'collapse',
   'faults',
+  'partitionBy',
+  'consumer',
+  'producer',
   'onProgress',
 ];
 const faultNames = ['producerRetry', 'duplicateDelivery', 'lostResponse', 'concurrentInvocation', 'crash'];
@@ -150,6 +170,10 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
   const batchSize = options.batchSize ?? 100;
   const parallelizationFactor = options.parallelizationFactor ?? 4;
   const collapse = options.collapse ?? false;
+  const partitionBy = options.partitionBy ?? 'gateway';
+  if (partitionBy !== 'key' && partitionBy !== 'gateway') {
+    throw invalidOption('runPipeline.partitionBy', "must be 'key' or 'gateway'");
+  }
   const faults = {
     producerRetry: options.faults?.producerRetry ?? 0.1,
     duplicateDelivery: options.faults?.duplicateDelivery ?? 0.05,
@@ -194,15 +218,14 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
       if (typeof eventId === 'string') consumedIds.add(eventId);
     } else counts.failed += 1;
   };
-  const naive = createNaiveConsumer({ client: consumerClient, tableName, observe });
-  const handler =
-    options.variant === 'safe' ? createConsumer({ client: consumerClient, tableName, collapse, observe }) : naive;
+  const build = options.consumer ?? (options.variant === 'safe' ? safeConsumer : naiveConsumer);
+  const consume = build({ client: consumerClient, tableName, collapse, observe });
   let published = 0;
   const runner = await runKinesisEventSource({
     client: engines.kinesis,
     streamName,
-    // The naive consumer throws and the whole batch is retried; it never answers with batchItemFailures.
-    handler: options.variant === 'safe' ? handler : async (event) => naive(event),
+    // A consumer that throws (the naive one) fails the whole batch, which Lambda retries whole.
+    handler: async (event) => (await consume(event)) ?? undefined,
     batchSize,
     parallelizationFactor,
     // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
@@ -222,9 +245,13 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
   });
   const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
   try {
-    const produce = createProducer({ kinesis: engines.kinesis, streamName });
+    const partitionKey =
+      partitionBy === 'key'
+        ? (change: StateChange) => change.key
+        : (change: StateChange) => gatewayPartitionKey(change, 16);
+    const produce = (options.producer ?? kinesisProducer)({ kinesis: engines.kinesis, streamName, partitionKey });
     // One producer invocation at a time: each key's changes are published in version order, retries aside.
-    for (const invocation of invocations) published += (await produce({ changes: invocation.changes })).published;
+    for (const invocation of invocations) published += await produce(invocation.changes);
     await runner.drain();
   } finally {
     if (ticker) clearInterval(ticker);
@@ -246,6 +273,7 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
     batchSize,
     parallelizationFactor,
     collapse,
+    partitionBy,
     produced: {
       events,
       records: published,
