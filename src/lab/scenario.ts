@@ -46,6 +46,8 @@ export interface RunVerdict {
   readonly anomalies: readonly string[];
   /** Calls the workload made to a simulated upstream (cache stampede), when that is what the story counts. */
   readonly upstreamCalls?: number;
+  /** Other counts the story reports (tenant-leak: cold starts, environments), by name. @default none */
+  readonly measurements?: Readonly<Record<string, number>>;
 }
 
 export interface Scenario {

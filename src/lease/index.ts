@@ -6,4 +6,5 @@ export * from './idempotent.js';
 export * from './lease.js';
 export * from './payload.js';
 export * from './record.js';
+export * from './requests.js';
 export * from './wait.js';

@@ -1,10 +1,31 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
+import { isConditionalCheckFailed } from '../retry/backoff.js';
+import { defineTable } from '../table.js';
+import { localClientConfig } from '../testing/dynamodb-engine.js';
+import { createFaults } from '../testing/faults.js';
 import { manualClock } from './clock.js';
-import { acquireLease, completeLease, readLease, releaseLease, renewLease } from './lease.js';
+import { acquireLease, completeLease, leaseSettings, readLease, releaseLease, renewLease } from './lease.js';
+import { buildAcquireLease, buildCompleteLease } from './requests.js';
 
 const engine = useEngine();
+const clients: DynamoDBClient[] = [];
+afterAll(() => {
+  for (const client of clients) client.destroy();
+});
+
+/** Runs `step` with the response of its first UpdateItem lost after DynamoDB applied it (the SDK then retries). */
+async function withLostResponse<T>(client: DynamoDBDocumentClient, step: () => Promise<T>): Promise<T> {
+  const faults = createFaults({ seed: 1, lostResponse: { commands: ['UpdateItem'], limit: 1 } });
+  const detach = faults.attach(client);
+  try {
+    return await step();
+  } finally {
+    detach();
+  }
+}
 
 describe('lease primitives on a real engine', () => {
   it('acquire, busy, complete, then acquires answer completed with the stored result', async () => {
@@ -59,6 +80,58 @@ describe('lease primitives on a real engine', () => {
     expect(await completeLease(table, zombie.lease, { value: 'zombie' }, { clock })).toMatchObject({ status: 'lost' });
     expect(await readLease(table, { pk: 'k' })).toMatchObject({ state: 'completed', value: 'newer', fencingToken: 2 });
   });
+
+  itWhen(['returnValuesOnConditionCheckFailure'])(
+    'lost responses: an acquire and a completion that landed are recognised as ours; the naive classification is wrong',
+    async () => {
+      const { name } = await freshTable(engine, { prefix: 'lease_lost', stream: false });
+      const dynamodb = new DynamoDBClient({ ...localClientConfig, endpoint: engine.endpoint });
+      clients.push(dynamodb);
+      const client = DynamoDBDocumentClient.from(dynamodb);
+      const table = defineTable({ client, name, partitionKey: 'pk' });
+      const clock = manualClock();
+      const acquired = await withLostResponse(client, () => acquireLease(table, { pk: 'k' }, { clock }));
+      expect(acquired).toMatchObject({ status: 'acquired', lease: { fencingToken: 1 } });
+      if (acquired.status !== 'acquired') return;
+      const renewed = await withLostResponse(client, () => renewLease(table, acquired.lease, { clock }));
+      expect(renewed.status).toBe('renewed');
+      const done = await withLostResponse(client, () =>
+        completeLease(table, acquired.lease, { value: 'v' }, { clock }),
+      );
+      expect(done).toEqual({ status: 'completed' });
+      expect(await readLease(table, { pk: 'k' })).toMatchObject({ state: 'completed', value: 'v', fencingToken: 1 });
+
+      // The naive twin: the same requests, where a failed condition simply means "someone else". After a lost
+      // response the acquire calls its own lease busy (the key is stuck for a lease), the completion calls itself lost.
+      const settings = leaseSettings(table, { clock });
+      const naive = async (request: ConstructorParameters<typeof UpdateCommand>[0]) => {
+        try {
+          await client.send(new UpdateCommand(request));
+          return 'applied';
+        } catch (error) {
+          if (isConditionalCheckFailed(error)) return 'refused';
+          throw error;
+        }
+      };
+      const owner = 'naive-owner';
+      const acquire = buildAcquireLease(table, { pk: 'n' }, settings, {
+        owner,
+        now: clock.now(),
+        payloadHash: undefined,
+      });
+      expect(await withLostResponse(client, () => naive(acquire))).toBe('refused');
+      const lease = { key: { pk: 'n' }, owner, fencingToken: 1, leaseUntil: clock.now() + settings.leaseMs };
+      const complete = buildCompleteLease(
+        table,
+        lease,
+        { value: 'v' },
+        { ...settings, validForMs: 1_000 },
+        clock.now(),
+      );
+      expect(await withLostResponse(client, () => naive(complete))).toBe('refused');
+      expect(await readLease(table, { pk: 'n' })).toMatchObject({ state: 'completed', owner, value: 'v' });
+    },
+  );
 
   it('a released lease can be acquired at once; the fencing token keeps rising', async () => {
     const { table } = await freshTable(engine, { prefix: 'lease_release', stream: false });

@@ -4,17 +4,17 @@ import { defineTable } from '../table.js';
 import { cached } from './cached.js';
 import { manualClock } from './clock.js';
 import { idempotent, idempotentHandler } from './idempotent.js';
+import { acquireLease, type Lease, leaseSettings } from './lease.js';
+import { canonicalJson, payloadHash } from './payload.js';
+import { toLeaseRecord } from './record.js';
 import {
-  acquireLease,
   buildAcquireLease,
   buildCompleteLease,
   buildReleaseLease,
   buildRenewLease,
-  type Lease,
-  leaseSettings,
-} from './lease.js';
-import { canonicalJson, payloadHash } from './payload.js';
-import { toLeaseRecord } from './record.js';
+  classifyAcquire,
+  classifyFenced,
+} from './requests.js';
 import { pollDelay, waitSettings } from './wait.js';
 
 // Request building is pure: no client is ever called in this file.
@@ -65,6 +65,47 @@ describe('lease requests', () => {
       );
       expect(request.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     }
+  });
+
+  it('classifyAcquire: our own earlier attempt is acquired, a valid result is completed, a live holder busy, no record again', () => {
+    const record = (fields: Record<string, unknown>) => ({ pk: 'k', fencingToken: 4, leaseUntil: 9_000, ...fields });
+    const ours = classifyAcquire(table, { pk: 'k' }, record({ leaseState: 'held', leaseOwner: 'me' }), {
+      owner: 'me',
+      now: 1_000,
+    });
+    expect(ours).toMatchObject({ result: { status: 'acquired', lease: { owner: 'me', fencingToken: 4 } } });
+    const done = record({ leaseState: 'completed', leaseOwner: 'other', validUntil: 5_000, value: 7 });
+    expect(classifyAcquire(table, { pk: 'k' }, done, { owner: 'me', now: 1_000 })).toMatchObject({
+      result: { status: 'completed', current: { value: 7 } },
+    });
+    const held = record({ leaseState: 'held', leaseOwner: 'other' });
+    expect(classifyAcquire(table, { pk: 'k' }, held, { owner: 'me', now: 1_000 })).toMatchObject({
+      result: { status: 'busy' },
+      reason: 'held by other',
+    });
+    expect(classifyAcquire(table, { pk: 'k' }, undefined, { owner: 'me', now: 1_000 })).toHaveProperty('again');
+    expect(() => classifyAcquire(table, { pk: 'k' }, { pk: 'k', n: 1 }, { owner: 'me', now: 0 })).toThrow(
+      expect.objectContaining({ code: 'validation.invalidInput' }),
+    );
+  });
+
+  it('classifyFenced: only our own landed state counts as success; anything else is lost', () => {
+    const success = () => ({ status: 'completed' as const });
+    const stored = (fields: Record<string, unknown>) => ({ pk: 'k', leaseUntil: 1, ...fields });
+    const landed = stored({ leaseState: 'completed', leaseOwner: 'owner-1', fencingToken: 3 });
+    expect(classifyFenced(table, lease, landed, 'completed', success)).toMatchObject({
+      result: { status: 'completed' },
+    });
+    // A renew has no landed state to recognise: a failed condition is always lost.
+    expect(classifyFenced(table, lease, landed, undefined, success)).toMatchObject({ result: { status: 'lost' } });
+    const newer = stored({ leaseState: 'completed', leaseOwner: 'owner-2', fencingToken: 4 });
+    expect(classifyFenced(table, lease, newer, 'completed', success)).toMatchObject({
+      result: { status: 'lost', current: { fencingToken: 4 } },
+      reason: 'fencing token 3 lost to 4 (completed)',
+    });
+    expect(classifyFenced(table, lease, undefined, 'completed', success)).toMatchObject({
+      result: { status: 'lost', current: undefined },
+    });
   });
 
   it('complete stores the value, or removes it for undefined, or stores a failure', () => {

@@ -1,24 +1,22 @@
-/** @module Leases with fencing tokens: acquire, renew, complete and release, each one conditional request. */
+/** @module Leases with fencing tokens: acquire, renew, complete and release, each one request through the kernel. */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
-import { and, attributeNotExists, type Condition, compare, or } from '../expression/condition.js';
-import { Placeholders } from '../expression/placeholders.js';
-import { type Changes, increment, remove, renderChanges, updateExpression } from '../expression/update.js';
-import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
-import { storedAfterConditionFailure } from '../request/stored.js';
-import { conditionalUpdateInput } from '../request/update-input.js';
-import { isConditionalCheckFailed } from '../retry/backoff.js';
+import { invalidInput, invalidOption } from '../errors.js';
+import { conditionalWrite } from '../request/conditional-write.js';
+import { type CallOptions, checkOptions, Operation, serviceFailure } from '../request/operation.js';
 import { checkItemSize, type Item, keyAttributes, keyOf, type Table } from '../table.js';
 import { type Clock, systemClock } from './clock.js';
+import { type LeaseRecord, LeaseState, leaseAttributes, type StoredError } from './record.js';
 import {
-  hasValidResult,
-  type LeaseRecord,
-  LeaseState,
-  leaseAttributes,
-  type StoredError,
-  toLeaseRecord,
-} from './record.js';
+  buildAcquireLease,
+  buildCompleteLease,
+  buildReleaseLease,
+  buildRenewLease,
+  classifyAcquire,
+  classifyFenced,
+  leaseOf,
+  leaseRecordOf,
+} from './requests.js';
 
 /** Options shared by every lease request. */
 export interface LeaseOptions extends CallOptions {
@@ -82,7 +80,13 @@ export type ReleaseOutcome<V = unknown> = { readonly status: 'released' } | Leas
 /** What to store on completion: a result, or (for `idempotent` with `onError: 'store'`) a failure. */
 export type LeaseResult = { readonly value: unknown } | { readonly error: StoredError };
 
-const leaseOptionNames = ['leaseMs', 'clock', 'ttlAttribute', 'retainMs'];
+/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
+const leaseOptionNames = Object.keys({
+  leaseMs: true,
+  clock: true,
+  ttlAttribute: true,
+  retainMs: true,
+} satisfies Record<Exclude<keyof LeaseOptions, keyof CallOptions>, true>);
 
 /** Lease options with their defaults applied (once, here). */
 export interface LeaseSettings {
@@ -115,112 +119,6 @@ export function checkDuration(value: unknown, field: string, min: number): void 
   if (!Number.isSafeInteger(value) || (value as number) < min) {
     throw invalidOption(field, `must be a whole number of milliseconds >= ${min}`);
   }
-}
-
-/** DynamoDB TTL reads epoch seconds; round up so that a record is never deleted before `ms`. */
-function ttlSeconds(ms: number): number {
-  return Math.ceil(ms / 1000);
-}
-
-/** The UpdateItem of an acquire (pure): takes the lease when no live lease and no valid result is stored. */
-export function buildAcquireLease(
-  table: Table,
-  key: Item,
-  settings: LeaseSettings,
-  request: { readonly owner: string; readonly now: number; readonly payloadHash: string | undefined },
-): UpdateCommandInput {
-  const { now, owner, payloadHash } = request;
-  const leaseUntil = now + settings.leaseMs;
-  const changes: Changes = {
-    [leaseAttributes.state]: LeaseState.held,
-    [leaseAttributes.owner]: owner,
-    [leaseAttributes.leaseUntil]: leaseUntil,
-    [leaseAttributes.fencingToken]: increment(1),
-    [leaseAttributes.payloadHash]: payloadHash ?? remove(),
-    [leaseAttributes.error]: remove(),
-    [settings.ttlAttribute]: ttlSeconds(leaseUntil + settings.retainMs),
-  };
-  // The earlier result (if any) stays in the record, so stale-while-revalidate readers can still serve it.
-  const noRecord = attributeNotExists(table.partitionKey);
-  const leaseEnded = and(stateIs(LeaseState.held), compare(leaseAttributes.leaseUntil, '<=', now));
-  const released = stateIs(LeaseState.released);
-  const resultExpired = and(stateIs(LeaseState.completed), compare(leaseAttributes.validUntil, '<=', now));
-  return conditionalUpdate(table, key, changes, or(noRecord, leaseEnded, released, resultExpired), 'ALL_NEW');
-}
-
-/** The UpdateItem of a renew (pure): extends the lease, only for this owner and fencing token. */
-export function buildRenewLease(table: Table, lease: Lease, settings: LeaseSettings, now: number): UpdateCommandInput {
-  const leaseUntil = now + settings.leaseMs;
-  const changes: Changes = {
-    [leaseAttributes.leaseUntil]: leaseUntil,
-    [settings.ttlAttribute]: ttlSeconds(leaseUntil + settings.retainMs),
-  };
-  return conditionalUpdate(table, lease.key, changes, heldBy(lease), 'NONE');
-}
-
-/** The UpdateItem of a completion (pure): stores the result, only for this owner and fencing token. */
-export function buildCompleteLease(
-  table: Table,
-  lease: Lease,
-  result: LeaseResult,
-  settings: LeaseSettings & { readonly validForMs: number },
-  now: number,
-): UpdateCommandInput {
-  const validUntil = now + settings.validForMs;
-  const stored: Changes =
-    'error' in result
-      ? { [leaseAttributes.value]: remove(), [leaseAttributes.error]: { ...result.error } }
-      : // DynamoDB cannot store `undefined`: an undefined result is an absent attribute (hasValue tells them apart).
-        { [leaseAttributes.value]: result.value === undefined ? remove() : result.value };
-  const changes: Changes = {
-    [leaseAttributes.state]: LeaseState.completed,
-    [leaseAttributes.validUntil]: validUntil,
-    ...stored,
-    [settings.ttlAttribute]: ttlSeconds(validUntil + settings.retainMs),
-  };
-  return conditionalUpdate(table, lease.key, changes, heldBy(lease), 'NONE');
-}
-
-/** The UpdateItem of a release (pure): gives the lease up early, only for this owner and fencing token. */
-export function buildReleaseLease(
-  table: Table,
-  lease: Lease,
-  settings: LeaseSettings,
-  now: number,
-): UpdateCommandInput {
-  const changes: Changes = {
-    [leaseAttributes.state]: LeaseState.released,
-    [settings.ttlAttribute]: ttlSeconds(now + settings.retainMs),
-  };
-  return conditionalUpdate(table, lease.key, changes, heldBy(lease), 'NONE');
-}
-
-function stateIs(state: LeaseState): Condition {
-  return compare(leaseAttributes.state, '=', state);
-}
-
-/**
- * The fence: the record is still held by this owner at this fencing token. A zombie (a worker that paused past its
- * lease while another took it over) fails this and writes nothing, whatever its clock says.
- */
-function heldBy(lease: Lease): Condition {
-  return and(
-    stateIs(LeaseState.held),
-    compare(leaseAttributes.owner, '=', lease.owner),
-    compare(leaseAttributes.fencingToken, '=', lease.fencingToken),
-  );
-}
-
-function conditionalUpdate(
-  table: Table,
-  key: Item,
-  changes: Changes,
-  condition: Condition,
-  returnValues: 'ALL_NEW' | 'NONE',
-): UpdateCommandInput {
-  const placeholders = new Placeholders();
-  const update = updateExpression(renderChanges(changes, placeholders));
-  return conditionalUpdateInput(table, key, placeholders, { update, condition: condition(placeholders) }, returnValues);
 }
 
 /**
@@ -259,22 +157,15 @@ export async function acquireLease<V = unknown>(
   const now = settings.clock.now();
   const request = buildAcquireLease(table, itemKey, settings, { owner, now, payloadHash: options.payloadHash });
   const operation = new Operation(table, 'acquireLease', itemKey, options);
-  return operation.run(async (): Promise<AcquireOutcome<V>> => {
-    try {
-      const result = await operation.send(() => table.client.send(new UpdateCommand(request)));
+  return conditionalWrite(operation, {
+    send: async (): Promise<AcquireOutcome<V>> => {
+      const result = await table.client.send(new UpdateCommand(request));
       const record = leaseRecordOf<V>(table, result.Attributes) as LeaseRecord<V>;
       return { status: 'acquired', lease: leaseOf(itemKey, record), record };
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const current = leaseRecordOf<V>(table, await storedAfterConditionFailure(operation, error));
-      if (current?.state === LeaseState.held && current.owner === owner) {
-        operation.reason = 'an earlier attempt of this acquire was applied (its response was lost)';
-        return { status: 'acquired', lease: leaseOf(itemKey, current), record: current };
-      }
-      if (current !== undefined && hasValidResult(current, now)) return { status: 'completed', current };
-      operation.reason = current === undefined ? 'the record changed before it was read' : `held by ${current.owner}`;
-      return { status: 'busy', current };
-    }
+    },
+    classify: (stored) => classifyAcquire<V>(table, itemKey, stored, { owner, now }),
+    // An acquire recognises its own earlier attempt by its owner token: safe to send again after a lost response.
+    resend: 'ambiguous',
   });
 }
 
@@ -302,11 +193,14 @@ export async function renewLease<V = unknown>(
   const settings = leaseSettings(table, options);
   const now = settings.clock.now();
   const request = buildRenewLease(table, checkedLease(table, lease), settings, now);
-  // Renewing is naturally idempotent: an SDK retry of a renew that landed meets the same condition and lands again.
-  return fencedWrite<RenewOutcome<V>, V>(table, 'renewLease', lease, request, options, undefined, () => ({
-    status: 'renewed',
-    lease: { ...lease, leaseUntil: now + settings.leaseMs },
-  }));
+  // Renewing is naturally idempotent: a resend of a renew that landed meets the same condition and lands again.
+  return fencedWrite<{ status: 'renewed'; lease: Lease }, V>(table, lease, {
+    op: 'renewLease',
+    request,
+    options,
+    landedState: undefined,
+    success: () => ({ status: 'renewed', lease: { ...lease, leaseUntil: now + settings.leaseMs } }),
+  });
 }
 
 /**
@@ -338,17 +232,13 @@ export async function completeLease<V = unknown>(
   }
   const request = buildCompleteLease(table, checkedLease(table, lease), result, settings, settings.clock.now());
   checkItemSize({ ...lease.key, ...request.ExpressionAttributeValues }, 'result');
-  return fencedWrite<CompleteOutcome<V>, V>(
-    table,
-    'completeLease',
-    lease,
+  return fencedWrite<{ status: 'completed' }, V>(table, lease, {
+    op: 'completeLease',
     request,
     options,
-    LeaseState.completed,
-    () => ({
-      status: 'completed',
-    }),
-  );
+    landedState: LeaseState.completed,
+    success: () => ({ status: 'completed' }),
+  });
 }
 
 /**
@@ -374,43 +264,42 @@ export async function releaseLease<V = unknown>(
   checkOptions(options, leaseOptionNames, 'releaseLease');
   const settings = leaseSettings(table, options);
   const request = buildReleaseLease(table, checkedLease(table, lease), settings, settings.clock.now());
-  return fencedWrite<ReleaseOutcome<V>, V>(table, 'releaseLease', lease, request, options, LeaseState.released, () => ({
-    status: 'released',
-  }));
+  return fencedWrite<{ status: 'released' }, V>(table, lease, {
+    op: 'releaseLease',
+    request,
+    options,
+    landedState: LeaseState.released,
+    success: () => ({ status: 'released' }),
+  });
+}
+
+/** One fenced write (renew, complete, release): the pure request, and what success and an earlier landing look like. */
+interface FencedWrite<R> {
+  readonly op: string;
+  readonly request: UpdateCommandInput;
+  readonly options: CallOptions;
+  /** The state an earlier attempt of this call leaves the record in; undefined: none to recognise (renew). */
+  readonly landedState: LeaseState | undefined;
+  readonly success: () => R;
 }
 
 /**
- * Sends a write fenced by {@link heldBy}. On a failed condition, the record written by an earlier attempt of this
- * same call (same owner and fencing token, already in `landedState`) means its response was lost: report success.
+ * Sends a write fenced by the owner and fencing token through the kernel; {@link classifyFenced} reads a failed
+ * condition. The fence recognises an earlier attempt of this call, so a failure that may have landed is sent again.
  */
-async function fencedWrite<R extends { status: 'renewed' | 'completed' | 'released' | 'lost' }, V>(
+function fencedWrite<S extends { status: 'renewed' | 'completed' | 'released' }, V>(
   table: Table,
-  op: string,
   lease: Lease,
-  request: UpdateCommandInput,
-  options: CallOptions,
-  landedState: LeaseState | undefined,
-  success: () => R,
-): Promise<R> {
-  const operation = new Operation(table, op, lease.key, options);
-  return operation.run(async (): Promise<R> => {
-    try {
-      await operation.send(() => table.client.send(new UpdateCommand(request)));
-      return success();
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const current = leaseRecordOf<V>(table, await storedAfterConditionFailure(operation, error));
-      const ours = current?.owner === lease.owner && current.fencingToken === lease.fencingToken;
-      if (ours && landedState !== undefined && current.state === landedState) {
-        operation.reason = 'an earlier attempt of this call was applied (its response was lost)';
-        return success();
-      }
-      operation.reason =
-        current === undefined
-          ? 'the lease record is gone'
-          : `fencing token ${lease.fencingToken} lost to ${current.fencingToken} (${current.state})`;
-      return { status: 'lost', current } as LeaseLost<V> as unknown as R;
-    }
+  write: FencedWrite<S>,
+): Promise<S | LeaseLost<V>> {
+  const operation = new Operation(table, write.op, lease.key, write.options);
+  return conditionalWrite(operation, {
+    send: async (): Promise<S | LeaseLost<V>> => {
+      await table.client.send(new UpdateCommand(write.request));
+      return write.success();
+    },
+    classify: (stored) => classifyFenced<S, V>(table, lease, stored, write.landedState, write.success),
+    resend: 'ambiguous',
   });
 }
 
@@ -446,27 +335,8 @@ export async function readLease<V = unknown>(
     const result = await operation.send(() => table.client.send(new GetCommand(request)));
     return leaseRecordOf<V>(table, result.Item);
   } catch (error) {
-    if (error instanceof RacesafeError) throw error;
-    throw new RacesafeError(
-      'service.failure',
-      `readLease on ${table.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-      { operation: 'readLease', attempts: operation.attempts },
-      error,
-    );
+    throw serviceFailure('readLease', table.name, operation.attempts, error);
   }
-}
-
-/** The lease record of an item; an item that exists but is not a lease record is a caller error, not a busy lease. */
-function leaseRecordOf<V>(table: Table, item: Item | undefined): LeaseRecord<V> | undefined {
-  const record = toLeaseRecord<V>(item);
-  if (item !== undefined && record === undefined) {
-    throw invalidInput('key', `the item at this key in ${table.name} is not a lease record; use a key of its own`);
-  }
-  return record;
-}
-
-function leaseOf(key: Item, record: LeaseRecord): Lease {
-  return { key, owner: record.owner as string, fencingToken: record.fencingToken, leaseUntil: record.leaseUntil };
 }
 
 function checkedLease(table: Table, lease: Lease): Lease {

@@ -42,9 +42,9 @@ export type OperationScope = Pick<Table, 'name' | 'observers'>;
  */
 export type Resend = 'throttled' | 'ambiguous';
 
-/** Limits of one {@link Operation.send} tighter than the call's retry policy. */
+/** Limits of one {@link Operation.send} other than the call's retry policy. */
 export interface SendLimits {
-  /** Attempts of the call (so far, this send's included) after which this send stops resending. @default the policy's */
+  /** Attempts of this request (the SDK's included) after which it is not sent again. @default the policy's */
   readonly maxAttempts?: number;
 }
 
@@ -96,19 +96,23 @@ export class Operation<S extends OperationScope = Table> {
   async send<T>(request: () => Promise<T>, resend: Resend = 'throttled', limits: SendLimits = {}): Promise<T> {
     const policy = this.#policy;
     const maxAttempts = limits.maxAttempts ?? policy.maxAttempts;
+    // The budget is per request (a ClientRequestToken's window is per request), not per call: an optimistic update
+    // sends a new request after every conflict, each with a budget of its own.
+    const first = performance.now();
+    let sent = 0;
     for (let round = 0; ; round++) {
       try {
         const result = await request();
         this.#counted(result);
         return result;
       } catch (error) {
-        this.#counted(error);
+        sent += this.#counted(error);
         const why = resendReason(error);
         if (why === 'ambiguous') this.resent = true;
         const allowed = why === 'throttled' || (why === 'ambiguous' && resend === 'ambiguous');
         if (!allowed) throw error;
-        if (this.attempts >= maxAttempts || performance.now() - this.#started >= policy.maxTotalMs) {
-          throw why === 'ambiguous' ? this.#outcomeUnknown(error) : error;
+        if (sent >= maxAttempts || performance.now() - first >= policy.maxTotalMs) {
+          throw why === 'ambiguous' ? this.#outcomeUnknown(error, sent, first) : error;
         }
         this.emit('retried', failureName(error));
         await sleep(backoffDelay(round, policy));
@@ -116,17 +120,18 @@ export class Operation<S extends OperationScope = Table> {
     }
   }
 
-  #counted(responseOrError: unknown): void {
+  #counted(responseOrError: unknown): number {
     const attempts = sdkAttempts(responseOrError);
     this.attempts += attempts;
     if (attempts > 1) this.resent = true;
+    return attempts;
   }
 
-  #outcomeUnknown(error: unknown): RacesafeError<'write.outcomeUnknown'> {
-    const elapsedMs = Math.round(performance.now() - this.#started);
+  #outcomeUnknown(error: unknown, sent: number, first: number): RacesafeError<'write.outcomeUnknown'> {
+    const elapsedMs = Math.round(performance.now() - first);
     return new RacesafeError(
       'write.outcomeUnknown',
-      `${this.op} on ${this.table.name}: no answer after ${this.attempts} attempts in ${elapsedMs} ms; the write was applied once or not at all (never twice)`,
+      `${this.op} on ${this.table.name}: no answer after ${sent} attempts in ${elapsedMs} ms; the write was applied once or not at all (never twice)`,
       { operation: this.op, attempts: this.attempts, elapsedMs },
       error,
     );

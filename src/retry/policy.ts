@@ -5,15 +5,16 @@ import { awsErrorName, type BackoffOptions, isThrottling } from './backoff.js';
 /**
  * How racesafe resends a request after the AWS SDK has given up on it (its attempts or its client-wide retry quota ran
  * out). Every attempt counts, the SDK's own included (read from the error's `$metadata.attempts`), so racesafe's
- * resends add to the SDK's instead of multiplying them: a call sends at most `maxAttempts` requests, plus at most the
- * SDK's `maxAttempts - 1` retries of the last one (with the SDK's default of 3: `maxAttempts + 2`), and stops resending
- * `maxTotalMs` after its first request.
+ * resends add to the SDK's instead of multiplying them: one request is sent at most `maxAttempts` times, plus at most
+ * the SDK's own retries of the last resend (with the SDK's standard strategy: 3 more), and is not resent later than
+ * `maxTotalMs` after it was first sent. The budget is per request: an optimistic update sends a new request after each
+ * conflict, each with its own budget (its own `maxAttempts` bounds those).
  */
 export interface RetryOptions {
-  /** Requests per call before giving up, the SDK's own retries included. @default 10 */
+  /** Sends of one request before giving up, the SDK's own retries included. @default 10 */
   readonly maxAttempts?: number;
   /**
-   * No resend starts later than this after the call's first request. Far inside DynamoDB's 10-minute window for a
+   * No resend starts later than this after the request was first sent. Far inside DynamoDB's 10-minute window for a
    * ClientRequestToken, so a resent transaction is always recognised. @default 20000
    */
   readonly maxTotalMs?: number;

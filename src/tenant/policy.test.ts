@@ -119,9 +119,9 @@ describe('the naive policy the generator replaces', () => {
 
   it('a prefix without the closing separator lets blue reach blue2', async () => {
     const naive = tenantSessionPolicy('blue', { tableArns: [table] });
-    const open = JSON.parse(JSON.stringify(naive).replace('TENANT#blue#*', 'TENANT#blue*')) as PolicyDocument;
+    const open = JSON.parse(JSON.stringify(naive).replaceAll('TENANT#blue#*', 'TENANT#blue*')) as PolicyDocument;
     expect(await evaluate(open, 'dynamodb:GetItem', keys('TENANT#blue2#x'))).toBe('Allowed');
-    expect(await evaluate(naive, 'dynamodb:GetItem', keys('TENANT#blue2#x'))).toBe('ImplicitlyDenied');
+    expect(await evaluate(naive, 'dynamodb:GetItem', keys('TENANT#blue2#x'))).not.toBe('Allowed');
   });
 });
 

@@ -85,14 +85,16 @@ export interface TenantPolicies {
 
 /**
  * The statements that confine item actions to keys matching `pattern`:
- * - Allow the item actions only when every leading key matches (`ForAllValues:StringLike`) and there is one
- *   (`Null: false`): `ForAllValues` over an absent key is vacuously true, so a request without leading keys would
- *   otherwise be allowed.
- * - Deny the item actions without leading keys outright, so no other policy can reopen that hole.
- * - Deny every other action on the tables and their indexes (Scan, PartiQL, …): LeadingKeys cannot constrain them.
+ * - Allow the item actions only when every leading key matches (`ForAllValues:StringLike`), at least one does
+ *   (`ForAnyValue:StringLike`) and the key is there (`Null: false`): `ForAllValues` over an absent key or an empty set
+ *   is vacuously true, so a request without leading keys would otherwise be allowed.
+ * - Deny, explicitly, a request without leading keys (absent or empty) and one with any leading key outside the pattern
+ *   (`ForAnyValue:StringNotLike`), so that no other policy on the role (a broad `dynamodb:*` grant) can reopen them.
+ * - Deny every other action on the tables and everything under them (indexes, streams, exports, backups: Scan,
+ *   PartiQL, GetRecords, …): LeadingKeys cannot constrain them.
  */
 export function leadingKeyStatements(tableArns: readonly string[], pattern: string): PolicyStatement[] {
-  const everything = [...tableArns, ...tableArns.map((arn) => `${arn}/index/*`)];
+  const everything = [...tableArns, ...tableArns.map((arn) => `${arn}/*`)];
   return [
     {
       Sid: 'TenantItemsOnly',
@@ -101,15 +103,26 @@ export function leadingKeyStatements(tableArns: readonly string[], pattern: stri
       Resource: [...tableArns],
       Condition: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] },
+        'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [pattern] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },
     },
+    // `dynamodb:*` rather than the item actions: the same effect (every other action is denied below), fewer
+    // characters in a session policy, which STS limits to 2,048. "No leading key is like `*`" is vacuous truth used
+    // on purpose: true for an absent key (what `Null: true` catches) and for an empty set (which `Null` does not).
     {
       Sid: 'DenyWithoutLeadingKeys',
       Effect: 'Deny',
-      Action: [...tenantItemActions],
+      Action: 'dynamodb:*',
       Resource: everything,
-      Condition: { Null: { 'dynamodb:LeadingKeys': 'true' } },
+      Condition: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['*'] } },
+    },
+    {
+      Sid: 'DenyOtherLeadingKeys',
+      Effect: 'Deny',
+      Action: 'dynamodb:*',
+      Resource: everything,
+      Condition: { 'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': [pattern] } },
     },
     { Sid: 'DenyUnconstrainable', Effect: 'Deny', NotAction: [...tenantItemActions], Resource: everything },
   ];
@@ -198,7 +211,25 @@ export function tenantPolicies(options: TenantPolicyOptions): TenantPolicies {
     executionRoleStatement,
     executionRolePolicy: { Version: '2012-10-17', Statement: [executionRoleStatement] },
     tenantRoleTrust,
-    tenantRolePermissions: { Version: '2012-10-17', Statement: leadingKeyStatements(tableArns, pattern) },
+    tenantRolePermissions: {
+      Version: '2012-10-17',
+      Statement: [
+        ...leadingKeyStatements(tableArns, pattern),
+        // A session without the tag resolves no pattern, so the statements above neither allow nor deny: deny it
+        // outright, so that another grant on the role cannot serve an untagged session.
+        ...(tagged
+          ? [
+              {
+                Sid: 'DenyUntaggedSessions',
+                Effect: 'Deny',
+                Action: 'dynamodb:*',
+                Resource: [...tableArns, ...tableArns.map((arn) => `${arn}/*`)],
+                Condition: { Null: { [`aws:PrincipalTag/${tagKey}`]: 'true' } },
+              } as const,
+            ]
+          : []),
+      ],
+    },
   };
 }
 
@@ -225,5 +256,8 @@ export function tenantSessionPolicy(
   }
   // Tenant ids hold no IAM wildcard (checkTenantId), so the prefix is a literal in the pattern.
   const pattern = `${tenantPrefix(tenantId, options.keys)}*`;
-  return { Version: '2012-10-17', Statement: leadingKeyStatements(options.tableArns, pattern) };
+  // Only the Allow: a session policy can only narrow (the session may do what both it and the role's policies
+  // allow), so the role's policy carries the denies, and the session policy stays within STS's 2,048 characters.
+  const [allow] = leadingKeyStatements(options.tableArns, pattern);
+  return { Version: '2012-10-17', Statement: [allow as PolicyStatement] };
 }

@@ -54,6 +54,15 @@ export type { AttachableClient, RequestDescription } from './faults-stack.js';
 export { hasJava } from './java.js';
 export type { KinesisEngine, StartKinesisOptions } from './kinesis-engine.js';
 export { startKinesis, waitForActiveStream } from './kinesis-engine.js';
+export type {
+  ColdStartCount,
+  ColdStartLoadOptions,
+  LambdaPool,
+  LambdaPoolOptions,
+  LambdaPoolStats,
+  TenancyMode,
+} from './lambda-pool.js';
+export { coldStartsUnderLoad, lambdaPool, skewedTenant } from './lambda-pool.js';
 export type { Random } from './random.js';
 export { randomInt, seededRandom, shuffled } from './random.js';
 export type { ScheduledRun, Scheduler, SchedulerOptions, TraceEntry, Worker, WorkerContext } from './scheduler.js';

@@ -6,6 +6,7 @@ import { duplicateDelivery } from './duplicate-delivery.js';
 import { lostUpdate } from './lost-update.js';
 import { oversell } from './oversell.js';
 import { staleOverwrite } from './stale-overwrite.js';
+import { tenantLeak } from './tenant-leak.js';
 import { transfer } from './transfer.js';
 import { zombieLease } from './zombie-lease.js';
 
@@ -18,4 +19,5 @@ export const scenarios: readonly Scenario[] = [
   zombieLease,
   ambiguousRetry,
   transfer,
+  tenantLeak,
 ];
