@@ -1,18 +1,18 @@
 /** @module Runs the reference pipeline locally: producer -> kinesalite -> event-source runner -> consumer -> DynamoDB Local. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DeleteStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { invalidOption, rejectUnknownOptions } from '../../errors.js';
 import type { OutcomeEvent } from '../../observe/events.js';
 import { readCommitLog } from '../../testing/commit-log.js';
-import { localClientConfig } from '../../testing/dynamodb-engine.js';
 import { runKinesisEventSource } from '../../testing/event-source/kinesis-source.js';
 import type { EventSourceStats } from '../../testing/event-source/stats.js';
 import { SimulatedCrash } from '../../testing/faults.js';
 import { waitForActiveStream } from '../../testing/kinesis-engine.js';
 import { seededRandom } from '../../testing/random.js';
-import { createTable, deleteTable, uniqueTableName } from '../../testing/tables.js';
+import { uniqueTableName } from '../../testing/tables.js';
+import { type Harness, openHarness } from '../harness.js';
 import {
   type ConsumerContext,
   kinesisProducer,
@@ -194,98 +194,103 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
     retryRate: faults.producerRetry,
   });
   const produced = highestVersions(invocations);
-  const tableName = uniqueTableName('pipeline_state');
-  const streamName = uniqueTableName('pipeline_events');
-  const { streamArn } = await createTable(engines.dynamodb, {
-    name: tableName,
-    partitionKey: 'key',
-    stream: 'NEW_AND_OLD_IMAGES',
-  });
-  if (streamArn === undefined) throw invalidOption('engine', 'the pipeline needs a table stream: use DynamoDB Local');
-  await engines.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
-  await waitForActiveStream(engines.kinesis, streamName);
-
-  // The consumer's own client: the injected crashes must not touch the lab's reads.
-  const consumerDynamoDB = new DynamoDBClient({ ...localClientConfig, endpoint: engines.endpoint });
-  const consumerClient = DynamoDBDocumentClient.from(consumerDynamoDB);
-  const crashes = injectCrashes(consumerClient, faults.crash, seed);
-  const counts = { applied: 0, stale: 0, duplicate: 0, failed: 0 };
-  const consumedIds = new Set<string>();
-  const observe = (event: OutcomeEvent) => {
-    if (event.status === 'applied' || event.status === 'stale' || event.status === 'duplicate') {
-      counts[event.status] += 1;
-      const eventId = event.context?.eventId;
-      if (typeof eventId === 'string') consumedIds.add(eventId);
-    } else counts.failed += 1;
-  };
-  const build = options.consumer ?? (options.variant === 'safe' ? safeConsumer : naiveConsumer);
-  const consume = build({ client: consumerClient, tableName, collapse, observe });
-  let published = 0;
-  const runner = await runKinesisEventSource({
-    client: engines.kinesis,
-    streamName,
-    // A consumer that throws (the naive one) fails the whole batch, which Lambda retries whole.
-    handler: async (event) => (await consume(event)) ?? undefined,
-    batchSize,
-    parallelizationFactor,
-    // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
-    maxRetries: 100,
-    faults: {
-      seed,
-      duplicateDelivery: faults.duplicateDelivery,
-      lostResponse: faults.lostResponse,
-      concurrentInvocation: faults.concurrentInvocation,
-    },
-  });
-  const progress = (): PipelineProgress => ({
-    published,
-    consumed: consumedIds.size,
-    outcomes: { ...counts },
-    source: runner.stats(),
-  });
-  const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
+  // The consumer's client is the harness's (its own stack: the injected crashes never touch the lab's reads); the
+  // event source runner, not the scheduler, decides the concurrency here.
+  const harness = openHarness({ endpoint: engines.endpoint, seed, gate: false });
   try {
-    const partitionKey =
-      partitionBy === 'key'
-        ? (change: StateChange) => change.key
-        : (change: StateChange) => gatewayPartitionKey(change, 16);
-    const produce = (options.producer ?? kinesisProducer)({ kinesis: engines.kinesis, streamName, partitionKey });
-    // One producer invocation at a time: each key's changes are published in version order, retries aside.
-    for (const invocation of invocations) published += await produce(invocation.changes);
-    await runner.drain();
+    return await runWithHarness(harness);
   } finally {
-    if (ticker) clearInterval(ticker);
-    await runner.stop();
-    consumerDynamoDB.destroy();
+    await harness.close();
   }
-  options.onProgress?.(progress());
 
-  const stored = await readState(engines.dynamodb, tableName);
-  const log = await readCommitLog(engines.streams, streamArn);
-  await deleteTable(engines.dynamodb, tableName);
-  await engines.kinesis.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
-  return {
-    variant: options.variant,
-    seed,
-    events,
-    keys,
-    shards,
-    batchSize,
-    parallelizationFactor,
-    collapse,
-    partitionBy,
-    produced: {
+  async function runWithHarness(harness: Harness): Promise<PipelineResult> {
+    const { name: tableName, streamArn } = await harness.table('pipeline_state', {
+      partitionKey: 'key',
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const streamName = uniqueTableName('pipeline_events');
+    if (streamArn === undefined) throw invalidOption('engine', 'the pipeline needs a table stream: use DynamoDB Local');
+    await engines.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
+    await waitForActiveStream(engines.kinesis, streamName);
+
+    const consumerClient = harness.client;
+    const crashes = injectCrashes(consumerClient, faults.crash, seed);
+    const counts = { applied: 0, stale: 0, duplicate: 0, failed: 0 };
+    const consumedIds = new Set<string>();
+    const observe = (event: OutcomeEvent) => {
+      if (event.status === 'applied' || event.status === 'stale' || event.status === 'duplicate') {
+        counts[event.status] += 1;
+        const eventId = event.context?.eventId;
+        if (typeof eventId === 'string') consumedIds.add(eventId);
+      } else counts.failed += 1;
+    };
+    const build = options.consumer ?? (options.variant === 'safe' ? safeConsumer : naiveConsumer);
+    const consume = build({ client: consumerClient, tableName, collapse, observe });
+    let published = 0;
+    const runner = await runKinesisEventSource({
+      client: engines.kinesis,
+      streamName,
+      // A consumer that throws (the naive one) fails the whole batch, which Lambda retries whole.
+      handler: async (event) => (await consume(event)) ?? undefined,
+      batchSize,
+      parallelizationFactor,
+      // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
+      maxRetries: 100,
+      faults: {
+        seed,
+        duplicateDelivery: faults.duplicateDelivery,
+        lostResponse: faults.lostResponse,
+        concurrentInvocation: faults.concurrentInvocation,
+      },
+    });
+    const progress = (): PipelineProgress => ({
+      published,
+      consumed: consumedIds.size,
+      outcomes: { ...counts },
+      source: runner.stats(),
+    });
+    const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
+    try {
+      const partitionKey =
+        partitionBy === 'key'
+          ? (change: StateChange) => change.key
+          : (change: StateChange) => gatewayPartitionKey(change, 16);
+      const produce = (options.producer ?? kinesisProducer)({ kinesis: engines.kinesis, streamName, partitionKey });
+      // One producer invocation at a time: each key's changes are published in version order, retries aside.
+      for (const invocation of invocations) published += await produce(invocation.changes);
+      await runner.drain();
+    } finally {
+      if (ticker) clearInterval(ticker);
+      await runner.stop();
+    }
+    options.onProgress?.(progress());
+
+    const stored = await readState(engines.dynamodb, tableName);
+    const log = await readCommitLog(engines.streams, streamArn);
+    await engines.kinesis.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
+    return {
+      variant: options.variant,
+      seed,
       events,
-      records: published,
-      producerRetries: invocations.filter((invocation) => invocation.retry).length,
-    },
-    consumed: consumedIds.size,
-    outcomes: { ...counts },
-    source: runner.stats(),
-    crashes: crashes.count,
-    verdict: judgePipeline(produced, stored, log),
-    durationMs: performance.now() - started,
-  };
+      keys,
+      shards,
+      batchSize,
+      parallelizationFactor,
+      collapse,
+      partitionBy,
+      produced: {
+        events,
+        records: published,
+        producerRetries: invocations.filter((invocation) => invocation.retry).length,
+      },
+      consumed: consumedIds.size,
+      outcomes: { ...counts },
+      source: runner.stats(),
+      crashes: crashes.count,
+      verdict: judgePipeline(produced, stored, log),
+      durationMs: performance.now() - started,
+    };
+  }
 }
 
 /**
