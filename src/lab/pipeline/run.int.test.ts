@@ -25,7 +25,6 @@ describeWhen(inject('engine').name === 'dynamodb-local', 'long (5,000 events per
       for (const seed of [1, 2, 3]) results.push(await run('naive', seed));
       const regressed = results.filter((result) => result.verdict.regressions > 0);
       expect(regressed.length, JSON.stringify(results.map((r) => r.verdict))).toBeGreaterThanOrEqual(2);
-      expect(results.some((result) => result.verdict.keysWrong > 0)).toBe(true);
       for (const result of results) {
         // Redeliveries are records, and add up: every delivery is a first delivery or a redelivery.
         expect(result.source.recordsDelivered - result.source.redeliveries).toBe(result.consumed);
