@@ -7,8 +7,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { Placeholders } from '../expression/placeholders.js';
-import { type CallOptions, checkOptions, Operation } from '../request/operation.js';
+import { type CallOptions, Operation } from '../request/operation.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
+import { checkCallOptions } from '../rules/call-options.js';
+import { reservedNameRule } from '../rules/items.js';
+import { numberRule } from '../rules/numbers.js';
+import { checkDistinctRoles, type OptionRules, optionRules } from '../rules/options.js';
 import { type Item, keyOf, type Table } from '../table.js';
 
 export interface ShardedCounterOptions extends CallOptions {
@@ -69,6 +73,14 @@ export function buildShardRead(
   };
 }
 
+const counterOptionRules: OptionRules<Omit<ShardedCounterOptions, keyof CallOptions>> = {
+  // One BatchGetItem reads at most 100 keys.
+  shards: optionRules.integerBetween(1, 100),
+  attribute: optionRules.attributeName,
+  random: optionRules.function,
+  consistentRead: optionRules.boolean,
+};
+
 /**
  * A counter for a hot key, spread over `shards` items.
  *
@@ -85,31 +97,37 @@ export function buildShardRead(
  * ```
  */
 export function shardedCounter(table: Table, key: Item, options: ShardedCounterOptions = {}): ShardedCounter {
-  checkOptions(options, ['shards', 'attribute', 'random', 'consistentRead'], 'shardedCounter');
+  checkCallOptions(options, counterOptionRules, 'shardedCounter');
   const shards = options.shards ?? 10;
   const attribute = options.attribute ?? 'count';
   const random = options.random ?? Math.random;
   const consistent = options.consistentRead ?? true;
-  if (!Number.isSafeInteger(shards) || shards < 1 || shards > 100) {
-    throw invalidOption('shards', 'must be a whole number from 1 to 100 (one BatchGetItem reads at most 100 keys)');
-  }
-  if (
-    typeof attribute !== 'string' ||
-    attribute === '' ||
-    attribute === table.partitionKey ||
-    attribute === table.sortKey
-  ) {
-    throw invalidOption('attribute', 'must be a non-empty attribute name other than a key attribute');
-  }
+  // The count needs its own attribute: over a key it moves the shard, over the version or a mark it breaks them.
+  checkDistinctRoles(
+    {
+      partitionKey: table.partitionKey,
+      sortKey: table.sortKey,
+      versionAttribute: table.versionAttribute,
+      tombstoneAttribute: table.tombstoneAttribute,
+      attribute,
+    },
+    'shardedCounter',
+  );
+  const reserved = reservedNameRule(table, attribute);
+  if (reserved !== undefined) throw invalidOption('shardedCounter.attribute', reserved);
   const baseKey = keyOf(table, key, 'key');
   if (typeof baseKey[table.partitionKey] !== 'string') {
     throw invalidInput(`key.${table.partitionKey}`, 'must be a string: shard keys add a suffix to it');
   }
   const shardKeys = Array.from({ length: shards }, (_, index) => shardKey(table, baseKey, index));
+  // The suffix makes the partition key longer: the longest shard key must still fit DynamoDB's 2048 bytes.
+  keyOf(table, shardKeys[shards - 1] as Item, 'key');
   return {
     shardKeys,
     async increment(by = 1) {
-      if (!Number.isFinite(by)) throw invalidInput('by', 'must be a finite number');
+      if (typeof by !== 'number') throw invalidInput('by', 'must be a number');
+      const rule = numberRule(by);
+      if (rule !== undefined) throw invalidInput('by', rule);
       const index = Math.min(shards - 1, Math.floor(random() * shards));
       const shard = shardKeys[index] as Item;
       const request = buildShardIncrement(table, shard, attribute, by);

@@ -96,4 +96,21 @@ describe('powertoolsLogger', () => {
       reason: 'version 42 is newer than 41',
     });
   });
+
+  it("puts a tenant scope's tenantId in the entry, and with tenantHandler's appendKeys on every line of the invocation", () => {
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const entries: Record<string, unknown>[] = [];
+    for (const method of ['debug', 'info', 'warn', 'error'] as const) {
+      vi.spyOn(console, method).mockImplementation((line: string) => {
+        entries.push(JSON.parse(line));
+      });
+    }
+    const logger = new Logger({ serviceName: 'orders-api', logLevel: 'DEBUG' });
+    logger.appendKeys({ tenantId: 'blue' }); // what tenantHandler does per invocation
+    powertoolsLogger(logger)(event('stale', { tenantId: 'blue' }));
+    powertoolsLogger(logger)(event('stale'));
+    expect(entries[0]).toMatchObject({ tenantId: 'blue', racesafe: { tenantId: 'blue', status: 'stale' } });
+    expect(entries[1]).toMatchObject({ racesafe: { status: 'stale' } });
+    expect(entries[1]?.racesafe).not.toHaveProperty('tenantId');
+  });
 });

@@ -53,6 +53,7 @@ export class Operation<S extends OperationScope = Table> {
   readonly #started = performance.now();
   readonly #observers: readonly Observer[];
   readonly #policy: RetryPolicy;
+  readonly #tenantId: string | undefined;
   /** Requests sent so far, the SDK's own retries included. */
   attempts = 0;
   /**
@@ -72,6 +73,10 @@ export class Operation<S extends OperationScope = Table> {
     const own = options.observe;
     this.#observers = own === undefined ? table.observers : table.observers.concat(own);
     this.#policy = retryPolicy(options.retry);
+    // A tenant scope's client carries its tenant (racesafe/tenant marks it; not imported here): every event says so.
+    const client = (table as { client?: object }).client;
+    const mark = client === undefined ? undefined : Reflect.get(client, Symbol.for('racesafe.tenantScope'));
+    this.#tenantId = (mark as { tenantId?: string } | undefined)?.tenantId;
   }
 
   emit(status: OutcomeStatus, reason?: string): void {
@@ -85,6 +90,7 @@ export class Operation<S extends OperationScope = Table> {
       latencyMs: performance.now() - this.#started,
       ...(reason === undefined ? {} : { reason }),
       ...(this.options.context === undefined ? {} : { context: this.options.context }),
+      ...(this.#tenantId === undefined ? {} : { tenantId: this.#tenantId }),
     });
   }
 

@@ -1,7 +1,8 @@
 /** @module applyOnce: an effect and its event-id marker committed in one transaction, so a redelivery is skipped. */
-import { type CancellationReason, invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { type CancellationReason, invalidInput, RacesafeError } from '../errors.js';
 import type { Observer } from '../observe/events.js';
-import { checkOptions, Operation } from '../request/operation.js';
+import { Operation } from '../request/operation.js';
+import { checkDistinctRoles, checkOptionValues, type OptionRules, optionRules } from '../rules/options.js';
 import type { Item, Table } from '../table.js';
 import { type TransactionBuilder, transaction } from '../transaction/builder.js';
 
@@ -42,16 +43,16 @@ export type ApplyOnceOutcome =
       readonly reasons: readonly CancellationReason[];
     };
 
-const optionNames = [
-  'ttlSeconds',
-  'ttlAttribute',
-  'markerPrefix',
-  'markerSortKey',
-  'maxAttempts',
-  'observe',
-  'context',
-  'now',
-];
+const applyOnceOptionRules: OptionRules<ApplyOnceOptions> = {
+  ttlSeconds: optionRules.positiveInteger,
+  ttlAttribute: optionRules.attributeName,
+  markerPrefix: optionRules.string,
+  markerSortKey: optionRules.nonEmptyString,
+  maxAttempts: optionRules.positiveInteger,
+  observe: optionRules.observers,
+  context: optionRules.record,
+  now: optionRules.function,
+};
 
 /**
  * Applies an effect that is not naturally idempotent (a decrement, a transfer, an append) exactly once per event id.
@@ -88,14 +89,23 @@ export async function applyOnce(
   actions: (tx: TransactionBuilder) => unknown,
   options: ApplyOnceOptions = {},
 ): Promise<ApplyOnceOutcome> {
-  checkOptions(options, optionNames, 'applyOnce');
+  checkOptionValues(options, applyOnceOptionRules, 'applyOnce');
   if (typeof eventId !== 'string' || eventId === '') throw invalidInput('eventId', 'must be a non-empty string');
   if (typeof actions !== 'function') throw invalidInput('actions', 'must be a function that adds the effect actions');
   const ttlSeconds = options.ttlSeconds ?? 1_209_600;
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
-    throw invalidOption('applyOnce.ttlSeconds', 'must be a whole number of seconds >= 1');
-  }
   const ttlAttribute = options.ttlAttribute ?? 'expiresAt';
+  // The expiry needs its own attribute: on the marker table's key it moves the marker to another item (a different
+  // event then reads as a duplicate), on eventId or appliedAt it overwrites what the marker records.
+  checkDistinctRoles(
+    {
+      partitionKey: markers.partitionKey,
+      sortKey: markers.sortKey,
+      eventId: 'eventId',
+      appliedAt: 'appliedAt',
+      ttlAttribute,
+    },
+    'applyOnce',
+  );
   const now = (options.now ?? Date.now)();
   const markerKey: Item = { [markers.partitionKey]: `${options.markerPrefix ?? 'event#'}${eventId}` };
   if (markers.sortKey !== undefined) markerKey[markers.sortKey] = options.markerSortKey ?? 'marker';

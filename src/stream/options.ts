@@ -1,6 +1,7 @@
 /** @module Options of the stream handlers: documented defaults, applied and checked once, when the handler is built. */
-import { invalidOption, rejectUnknownOptions } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import type { Observer } from '../observe/events.js';
+import { checkOptionValues, type OptionRules, optionRules } from '../rules/options.js';
 import { isParser, type Parser } from './parse.js';
 import type { PoisonSink } from './poison.js';
 import type { RecordContext } from './record.js';
@@ -55,7 +56,16 @@ export interface ResolvedStreamOptions<E, Raw> {
   readonly observers: readonly Observer[];
 }
 
-const optionNames = ['parse', 'key', 'version', 'handle', 'concurrency', 'collapse', 'onPoison', 'observe'];
+const streamOptionRules: OptionRules<StreamHandlerOptions<unknown, unknown>> = {
+  parse: (value) => (isParser(value) ? undefined : 'must be a schema with safeParse (e.g. zod) or a function'),
+  key: optionRules.function,
+  version: optionRules.function,
+  handle: optionRules.function,
+  concurrency: optionRules.integerBetween(1, 1000),
+  collapse: optionRules.boolean,
+  onPoison: optionRules.function,
+  observe: optionRules.observers,
+};
 
 const asIs = (payload: unknown): unknown => payload;
 
@@ -68,27 +78,12 @@ export function resolveStreamOptions<E, Raw>(
   where: string,
 ): ResolvedStreamOptions<E, Raw> {
   if (typeof options !== 'object' || options === null) throw invalidOption(where, 'options are required');
-  rejectUnknownOptions(options, optionNames, where);
-  if (typeof options.handle !== 'function') throw invalidOption(`${where}.handle`, 'must be a function');
-  if (options.parse !== undefined && !isParser(options.parse)) {
-    throw invalidOption(`${where}.parse`, 'must be a schema with safeParse (e.g. zod) or a function');
-  }
-  for (const name of ['key', 'version', 'onPoison'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw invalidOption(`${where}.${name}`, 'must be a function when given');
-    }
-  }
+  checkOptionValues(options, streamOptionRules as OptionRules<StreamHandlerOptions<E, Raw>>, where);
+  if (options.handle === undefined) throw invalidOption(`${where}.handle`, 'must be a function');
   const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw invalidOption(`${where}.concurrency`, 'must be an integer from 1 to 1000');
-  }
   const collapse = options.collapse ?? false;
-  if (typeof collapse !== 'boolean') throw invalidOption(`${where}.collapse`, 'must be a boolean');
   const observe = options.observe;
   const observers = observe === undefined ? [] : typeof observe === 'function' ? [observe] : [...observe];
-  if (!observers.every((observer) => typeof observer === 'function')) {
-    throw invalidOption(`${where}.observe`, 'must be a function or an array of functions');
-  }
   return {
     parse: options.parse ?? (asIs as Parser<E, Raw>),
     key: options.key,

@@ -160,4 +160,27 @@ describe('tenantClients', () => {
     expect(dynamodb.requests[0]?.headers['x-amz-security-token']).toBe('token-ASIABLUE');
     expect(sent).toHaveLength(1);
   });
+
+  it('mode sessionPolicy: AssumeRole carries the tenant-only session policy and no tags', async () => {
+    const sts = fakeHandler(() => assumeRoleResponse('ASIAGREEN', '2099-01-01T00:00:00Z'));
+    const dynamodb = fakeHandler(() => '{}');
+    const clients = tenantClients({
+      roleArn,
+      mode: 'sessionPolicy',
+      tableArns,
+      clientConfig: { region: 'eu-west-1', requestHandler: dynamodb.handler },
+      assumeRole: (params) =>
+        fromTemporaryCredentials({
+          params: { ...params, Tags: params.Tags?.map((tag) => ({ ...tag })) },
+          masterCredentials: { accessKeyId: 'AKIAEXECUTIONROLE', secretAccessKey: 's' },
+          clientConfig: { region: 'eu-west-1', requestHandler: sts.handler },
+        }),
+    });
+    await clients.clientFor('green').send(new GetCommand({ TableName: 'orders', Key: { pk: 'TENANT#green#o-1' } }));
+    const assume = Object.fromEntries(new URLSearchParams(String(sts.requests[0]?.body)));
+    expect(assume['Tags.member.1.Key']).toBeUndefined();
+    expect(JSON.parse(String(assume.Policy))).toEqual(JSON.parse(String(clients.assumeRoleParams('green').Policy)));
+    expect(String(assume.Policy)).toContain('TENANT#green#*');
+    expect(String(dynamodb.requests[0]?.headers.authorization)).toContain('Credential=ASIAGREEN/');
+  });
 });

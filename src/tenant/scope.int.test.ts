@@ -10,6 +10,8 @@ import { idempotent } from '../lease/idempotent.js';
 import { acquireLease, completeLease, readLease, releaseLease, renewLease } from '../lease/lease.js';
 import type { OutcomeEvent } from '../observe/events.js';
 import { applyOnce } from '../stream/apply-once.js';
+import { kinesisHandler } from '../stream/sources/kinesis.js';
+import { kinesisRecord } from '../stream/stream.test-support.js';
 import type { Table } from '../table.js';
 import { localClientConfig } from '../testing/dynamodb-engine.js';
 import { transaction } from '../transaction/builder.js';
@@ -91,6 +93,20 @@ describe('every racesafe function through a tenant scope (DynamoDB Local)', () =
       ['blue', 'o-1', 'stale'],
       ['green', 'o-1', 'applied'],
     ]);
+  });
+
+  it("the tenant rides on every outcome event: the table's observers, the call's, and a transaction's", async () => {
+    const { blue, events } = await tenantTables('tenant-events');
+    const own: OutcomeEvent[] = [];
+    await putIfNewer(blue, { pk: 'o-1', version: 1 }, { observe: (event) => own.push(event) });
+    await transaction()
+      .put(blue, { pk: 'o-2', n: 1 })
+      .commit({ observe: (event) => own.push(event) });
+    expect(own.map((event) => [event.op, event.tenantId])).toEqual([
+      ['putIfNewer', 'blue'],
+      ['transaction', 'blue'],
+    ]);
+    expect(events.map((event) => event.tenantId)).toEqual(['blue', 'blue']);
   });
 
   it('updateWithLock and guardedUpdate: own items only, rejected outcomes show unprefixed items', async () => {
@@ -207,6 +223,25 @@ describe('every racesafe function through a tenant scope (DynamoDB Local)', () =
     const duplicate = await applyOnce(blue, 'event-1', effect(blue));
     expect(duplicate).toMatchObject({ status: 'duplicate', marker: { pk: 'event#event-1' } });
     expect(await getCurrent(blue, { pk: 'stock' })).toMatchObject({ pk: 'stock', n: 1 });
+  });
+
+  it("a stream handler's writes through each record's tenant scope: the same device id under two tenants stays apart", async () => {
+    const { blue, green, name } = await tenantTables('tenant-stream');
+    const scopes: Record<string, Table> = { blue, green };
+    const readings = [3, 1, 2].flatMap((version) => [
+      { tenant: 'blue', pk: 'device-1', version, celsius: version },
+      { tenant: 'green', pk: 'device-1', version: version + 10, celsius: -version },
+    ]);
+    const handler = kinesisHandler({
+      parse: (payload) => payload as (typeof readings)[number],
+      handle: ({ tenant, ...reading }, record) => putIfNewer(scopes[tenant] as Table, reading, record.callOptions),
+    });
+    const batch = {
+      Records: readings.map((reading, i) => kinesisRecord(`${reading.tenant}/${reading.pk}`, reading, i + 1)),
+    };
+    expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(await stored(name, 'TENANT#blue#device-1')).toMatchObject({ version: 3, celsius: 3 });
+    expect(await stored(name, 'TENANT#green#device-1')).toMatchObject({ version: 13, celsius: -3 });
   });
 
   it('queries stay in the tenant and page with unprefixed keys', async () => {

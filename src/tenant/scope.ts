@@ -12,7 +12,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { invalidOption, rejectUnknownOptions } from '../errors.js';
-import type { Observer } from '../observe/events.js';
 import type { Table } from '../table.js';
 import {
   type RequestScope,
@@ -71,7 +70,7 @@ const scopedClients = new WeakMap<object, Map<string, ScopedClient>>();
  * prefix on the partition key (`TENANT#blue#order-1` for `order-1`); items and keys that come back have it stripped,
  * so callers pass and receive their own keys only. Anything the scope cannot confine (another table, a Scan, a
  * secondary index, a condition on the partition key's value) throws `tenant.crossTenant` before any request is sent.
- * The tenant id rides on every outcome event of the table's observers (`event.tenantId`).
+ * The tenant id rides on every outcome event (`event.tenantId`), the table's observers' and the call's.
  *
  * @example
  * ```ts
@@ -100,15 +99,8 @@ export function tenantScope(table: Table, tenantId: string, options: TenantScope
     throw invalidOption('table', `table ${table.name} was scoped before with other key attributes`);
   }
   scoped.scope.tables.set(table.name, { partitionKey: table.partitionKey, sortKey: table.sortKey });
-  return {
-    ...table,
-    client: scoped.client,
-    observers: table.observers.map(
-      (observer): Observer =>
-        (event) =>
-          observer({ ...event, tenantId }),
-    ),
-  };
+  // Outcome events get `tenantId` from the kernel, which reads the scoped client's mark.
+  return { ...table, client: scoped.client };
 }
 
 /** The tenant a table handle is scoped to, if any. */

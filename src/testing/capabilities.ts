@@ -2,6 +2,7 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   PutItemCommand,
   TransactWriteItemsCommand,
@@ -48,6 +49,7 @@ export async function probeCapabilities(dynamodb: DynamoDBClient): Promise<Engin
     await dynamodb.send(new CreateTableCommand(keySchema));
   }
   try {
+    await untilActive(dynamodb, TableName);
     const Item = { pk: { S: 'probe' }, v: { N: '1' } };
     await dynamodb.send(new PutItemCommand({ TableName, Item }));
     let returnValuesOnConditionCheckFailure = false;
@@ -83,6 +85,21 @@ export async function probeCapabilities(dynamodb: DynamoDBClient): Promise<Engin
     return { transactions, returnValuesOnConditionCheckFailure, streams, ttl };
   } finally {
     await dynamodb.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
+  }
+}
+
+/**
+ * Waits for the table to be ACTIVE. dynalite answers CreateTable before its own timer (createTableMs: 0) has stored
+ * the ACTIVE status, and refuses requests to a CREATING table with ResourceNotFoundException: without this wait, about
+ * one start in ten failed on a loaded machine.
+ */
+export async function untilActive(dynamodb: DynamoDBClient, TableName: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const described = await dynamodb.send(new DescribeTableCommand({ TableName }));
+    if (described.Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${TableName} did not become ACTIVE within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { invalidOption, RacesafeError } from '../errors.js';
+import { RacesafeError } from '../errors.js';
+import { checkOptionValues, type OptionRules, optionRules } from '../rules/options.js';
 import { type EngineCapabilities, probeCapabilities } from './capabilities.js';
 import { killProcessGroup, processGroupGone, registerCleanup } from './cleanup.js';
 import { hasJava, javaExecutable } from './java.js';
@@ -47,7 +48,11 @@ export const localClientConfig = {
   credentials: { accessKeyId: 'racesafe', secretAccessKey: 'racesafe' },
 } as const;
 
-const allowedEngines: readonly EngineName[] = ['auto', 'dynamodb-local', 'dynalite'];
+const startOptionRules: OptionRules<StartDynamoDBOptions> = {
+  engine: optionRules.oneOf('auto', 'dynamodb-local', 'dynalite'),
+  port: optionRules.port,
+  startTimeoutMs: optionRules.positiveInteger,
+};
 
 /**
  * Starts a local DynamoDB and waits until it answers.
@@ -65,10 +70,8 @@ const allowedEngines: readonly EngineName[] = ['auto', 'dynamodb-local', 'dynali
  * ```
  */
 export async function startDynamoDB(options: StartDynamoDBOptions = {}): Promise<DynamoDBEngine> {
+  checkOptionValues(options, startOptionRules, 'startDynamoDB');
   const requested = options.engine ?? 'auto';
-  if (!allowedEngines.includes(requested)) {
-    throw invalidOption('engine', `must be one of ${allowedEngines.join(', ')}`);
-  }
   const engine = requested === 'auto' ? (hasJava() ? 'dynamodb-local' : 'dynalite') : requested;
   const port = options.port ?? (await freePort());
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;

@@ -209,7 +209,7 @@ describeWhen(ownEngineTests, skipReason)('startDynamoDB', () => {
   it('rejects an unknown engine name with a typed error naming the option', async () => {
     await expect(startDynamoDB({ engine: 'cassandra' as never })).rejects.toMatchObject({
       code: 'validation.invalidOption',
-      details: { field: 'engine' },
+      details: { field: 'startDynamoDB.engine' },
     });
   });
 });

@@ -9,6 +9,14 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { invalidOption } from '../errors.js';
+import {
+  checkDistinctRoles,
+  checkOptionValues,
+  type OptionRule,
+  type OptionRules,
+  optionRules,
+} from '../rules/options.js';
 
 /** A key attribute: a name (a string key) or a name and its DynamoDB type. */
 export type KeyAttribute = string | { readonly name: string; readonly type: 'S' | 'N' | 'B' };
@@ -28,6 +36,28 @@ export interface CreatedTable {
   /** The stream's ARN, when a stream was asked for. */
   readonly streamArn: string | undefined;
 }
+
+const keyAttributeRule: OptionRule = (value) => {
+  if (typeof value === 'string') return optionRules.attributeName(value);
+  if (typeof value !== 'object' || value === null)
+    return "must be an attribute name or { name, type: 'S' | 'N' | 'B' }";
+  const { name, type, ...rest } = value as { name?: unknown; type?: unknown };
+  if (Object.keys(rest).length > 0) return `unknown field ${Object.keys(rest)[0]}; allowed: name, type`;
+  return optionRules.attributeName(name) ?? optionRules.oneOf('S', 'N', 'B')(type);
+};
+
+const createTableRules: OptionRules<CreateTableOptions> = {
+  // "Table names must be between 3 and 255 characters long, and may contain only a-z, A-Z, 0-9, '_', '-', '.'"
+  // (Naming rules).
+  name: (value) =>
+    typeof value === 'string' && /^[A-Za-z0-9_.-]{3,255}$/.test(value)
+      ? undefined
+      : "must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.' (DynamoDB's table names)",
+  partitionKey: keyAttributeRule,
+  sortKey: keyAttributeRule,
+  stream: optionRules.oneOf('NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY'),
+  ttlAttribute: optionRules.attributeName,
+};
 
 let counter = 0;
 
@@ -52,9 +82,17 @@ export async function createTable(
   client: DynamoDBClient | DynamoDBDocumentClient,
   options: CreateTableOptions,
 ): Promise<CreatedTable> {
+  checkOptionValues(options, createTableRules, 'createTable');
+  if (options.name === undefined || options.partitionKey === undefined) {
+    throw invalidOption('createTable', 'needs name and partitionKey');
+  }
   // A DocumentClient passes low-level commands through unchanged, so either client can send these.
   const dynamodb = client as DynamoDBClient;
   const keys = [options.partitionKey, options.sortKey].filter((key) => key !== undefined).map(normalizeKey);
+  checkDistinctRoles(
+    { partitionKey: keys[0]?.name, sortKey: keys[1]?.name, ttlAttribute: options.ttlAttribute },
+    'createTable',
+  );
   const input: CreateTableCommandInput = {
     TableName: options.name,
     BillingMode: 'PAY_PER_REQUEST',

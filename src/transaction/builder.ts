@@ -9,16 +9,12 @@ import { type Changes, renderChanges, updateExpression } from '../expression/upd
 import type { Observer } from '../observe/events.js';
 import { checkOptions, Operation, type OperationScope } from '../request/operation.js';
 import { awsErrorName, type BackoffOptions } from '../retry/backoff.js';
-import {
-  checkFiniteNumbers,
-  checkItemSize,
-  checkVersion,
-  type Item,
-  itemSize,
-  keyOf,
-  type Table,
-  type Version,
-} from '../table.js';
+import { backoffRules } from '../rules/call-options.js';
+import { checkExpressionSizes } from '../rules/expressions.js';
+import { checkItem } from '../rules/items.js';
+import { keyValueIdentity } from '../rules/keys.js';
+import { checkOptionValues, type OptionRule, type OptionRules, optionRules } from '../rules/options.js';
+import { checkVersion, type Item, itemSize, keyAttributes, keyOf, type Table, type Version } from '../table.js';
 import { checkChanges } from '../write/changes.js';
 import { newerThanStored } from '../write/versioned.js';
 import { decodeCancellation } from './cancellation.js';
@@ -100,10 +96,10 @@ export class TransactionBuilder {
   /** Puts a whole item, optionally guarded and/or version-checked. */
   put(table: Table, item: Item, options: PutActionOptions = {}): this {
     const field = this.#field();
-    checkOptions(options, ['require', 'ifNewer'], `${field}.put`);
+    checkOptionValues(options, putActionRules, `${field}.put`);
     const key = keyOf(table, item, `${field}.item`);
-    checkFiniteNumbers(item, `${field}.item`);
-    checkItemSize(item, `${field}.item`);
+    // A transaction's put stores the item as given: no write token, but reserved names are still refused.
+    checkItem(table, item, `${field}.item`, 0);
     const conditions: Condition[] = [];
     if (options.ifNewer) {
       const version = item[table.versionAttribute];
@@ -118,6 +114,8 @@ export class TransactionBuilder {
   /** Applies `changes` to one item, optionally guarded. */
   update(table: Table, key: Item, input: { readonly changes: Changes; readonly require?: Guard }): this {
     const field = this.#field();
+    if (typeof input !== 'object' || input === null)
+      throw invalidInput(`${field}.update`, 'must be { changes, require? }');
     checkOptions(input, ['changes', 'require'], `${field}.update`);
     const itemKey = keyOf(table, key, `${field}.key`);
     checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true });
@@ -128,7 +126,7 @@ export class TransactionBuilder {
   /** Deletes one item, optionally guarded. */
   delete(table: Table, key: Item, options: { readonly require?: Guard } = {}): this {
     const field = this.#field();
-    checkOptions(options, ['require'], `${field}.delete`);
+    checkOptionValues(options, deleteActionRules, `${field}.delete`);
     const itemKey = keyOf(table, key, `${field}.key`);
     const guard = guardCondition(guardParts(options.require ?? {}, `${field}.require`));
     return this.#push({ kind: 'delete', table, key: itemKey, ...joined(guard ? [guard] : []) });
@@ -153,7 +151,9 @@ export class TransactionBuilder {
     checkToken(token);
     this.#checkLimits();
     this.#checkOneClient();
-    return { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
+    const input = { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
+    checkExpressionSizes(input, 'actions');
+    return input;
   }
 
   /**
@@ -162,11 +162,13 @@ export class TransactionBuilder {
    * quota spent): DynamoDB applies a token at most once within 10 minutes, so a resend never applies it twice.
    */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
-    checkOptions(options, ['token', 'maxAttempts', 'backoff'], 'commit');
+    checkOptionValues(options, commitOptionRules, 'commit');
     const tables = [...new Set(this.#actions.map((action) => action.table))];
     const scope = {
       name: tables.map((table) => table.name).join(','),
       observers: [...new Set(tables.flatMap((t) => t.observers))],
+      // The one client every action shares (checked in build()): a tenant scope's, so events carry the tenant.
+      client: tables[0]?.client,
     };
     const callOptions = {
       ...(options.observe === undefined ? {} : { observe: options.observe }),
@@ -251,7 +253,9 @@ export class TransactionBuilder {
     const seen = new Map<string, number>();
     let bytes = 0;
     this.#actions.forEach((action, index) => {
-      const identity = `${action.table.name}\u0000${JSON.stringify(action.key)}`;
+      // By DynamoDB's notion of one item: a Buffer and a Uint8Array of the same bytes are one key (JSON tells them apart).
+      let identity = action.table.name;
+      for (const name of keyAttributes(action.table)) identity += `\u0000${keyValueIdentity(action.key[name])}`;
       const first = seen.get(identity);
       if (first !== undefined) {
         throw invalidInput(
@@ -285,6 +289,18 @@ export class TransactionBuilder {
 export function transaction(): TransactionBuilder {
   return new TransactionBuilder();
 }
+
+const guardRule: OptionRule = (value) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'must be a guard object';
+const putActionRules: OptionRules<PutActionOptions> = { require: guardRule, ifNewer: optionRules.boolean };
+const deleteActionRules: OptionRules<{ readonly require?: Guard }> = { require: guardRule };
+const commitOptionRules: OptionRules<CommitOptions> = {
+  token: optionRules.string,
+  maxAttempts: optionRules.positiveInteger,
+  backoff: optionRules.object(backoffRules),
+  observe: optionRules.observers,
+  context: optionRules.record,
+};
 
 function joined(conditions: Condition[]): { condition?: Condition } {
   return conditions.length === 0 ? {} : { condition: and(...conditions) };

@@ -1,12 +1,14 @@
 /** @module getCurrent: read an item as racesafe's writers see it (tombstones read as absent). */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { rejectUnknownOptions } from '../errors.js';
+import { checkOptionValues, type OptionRules, optionRules } from '../rules/options.js';
 import { type Item, isTombstone, keyOf, type Table, withoutBookkeeping } from '../table.js';
 
 export interface GetCurrentOptions {
   /** A strongly consistent read. @default true */
   readonly consistent?: boolean;
 }
+
+const getCurrentRules: OptionRules<GetCurrentOptions> = { consistent: optionRules.boolean };
 
 /**
  * Reads one item; a tombstone left by `deleteIfNotNewer` reads as `undefined`, and bookkeeping attributes are removed.
@@ -26,7 +28,7 @@ export async function getCurrent<T extends object = Item>(
   key: Item,
   options: GetCurrentOptions = {},
 ): Promise<T | undefined> {
-  rejectUnknownOptions(options, ['consistent'], 'getCurrent');
+  checkOptionValues(options, getCurrentRules, 'getCurrent');
   const Key = keyOf(table, key, 'key');
   const result = await table.client.send(
     new GetCommand({ TableName: table.name, Key, ConsistentRead: options.consistent ?? true }),
