@@ -650,8 +650,13 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
       .send(new GetCommand({ TableName: created.name, Key: { pk: 'TENANT#green#k0' } }))
       .catch((error: { name?: string }) => error.name);
     expect(attempt).toBe('AccessDeniedException');
+    // PartiQL around the scope: asked as dynamodb:PartiQLSelect on the table, which the tenant policy denies.
+    const partiQL = await escaped
+      .send(new ExecuteStatementCommand({ Statement: `SELECT * FROM "${created.name}" WHERE pk = 'TENANT#green#k0'` }))
+      .catch((error: { name?: string }) => error.name);
+    expect(partiQL).toBe('AccessDeniedException');
     expect(wire.sent).toBe(0);
-    expect(enforcer.stats).toEqual({ allowed: 0, denied: 1 });
+    expect(enforcer.stats).toEqual({ allowed: 0, denied: 2 });
     await putIfNewer(blue, { pk: 'k0', version: 1 });
     expect(enforcer.stats.allowed).toBe(1);
   });
