@@ -1,7 +1,7 @@
 /** @module Every attribute name and value goes through a placeholder: awkward names and hostile strings on a real engine. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { useEngine } from '../../test/engine.js';
+import { itWhen, useEngine } from '../../test/engine.js';
 import { decrement, increment, remove, setIfNotExists } from '../expression/update.js';
 import { defineTable, type Item, isTokenAttribute, type Table } from '../table.js';
 import { createTable, uniqueTableName } from '../testing/tables.js';
@@ -119,40 +119,43 @@ describe('attribute names and values are placeholders on a real engine', () => {
     expect(withoutTokens(table, await stored(table))).toEqual({ ...rest, timestamp: 3, a: { c: 1 } });
   });
 
-  it('guardedUpdate guards and changes reserved and dotted names, and names the guard that failed', async () => {
-    const table = await awkwardTable();
-    // A top-level `a.b` and no map `a`: read as a path, `a.b` would not exist.
-    const seed = { ...key, timestamp: 1, total: 2, status: 'open', 'a.b': 'x.y' };
-    await engine.client.send(new PutCommand({ TableName: table.name, Item: seed }));
-    const sell = {
-      changes: { total: decrement(1), 'a.b': 'sold' },
-      require: { total: { gte: 1 }, status: { eq: 'open' }, 'a.b': { exists: true }, name: { eq: 'n-1' } },
-    };
-    expect(await guardedUpdate(table, key, sell)).toEqual({
-      status: 'applied',
-      item: { ...seed, total: 1, 'a.b': 'sold' },
-    });
-    expect((await guardedUpdate(table, key, sell)).status).toBe('applied');
-    expect(await guardedUpdate(table, key, sell)).toEqual({
-      status: 'rejected',
-      current: { ...seed, total: 0, 'a.b': 'sold' },
-      reason: 'total >= 1',
-      failed: ['total >= 1'],
-    });
+  itWhen(['transactions'])(
+    'guardedUpdate guards and changes reserved and dotted names, and names the guard that failed',
+    async () => {
+      const table = await awkwardTable();
+      // A top-level `a.b` and no map `a`: read as a path, `a.b` would not exist.
+      const seed = { ...key, timestamp: 1, total: 2, status: 'open', 'a.b': 'x.y' };
+      await engine.client.send(new PutCommand({ TableName: table.name, Item: seed }));
+      const sell = {
+        changes: { total: decrement(1), 'a.b': 'sold' },
+        require: { total: { gte: 1 }, status: { eq: 'open' }, 'a.b': { exists: true }, name: { eq: 'n-1' } },
+      };
+      expect(await guardedUpdate(table, key, sell)).toEqual({
+        status: 'applied',
+        item: { ...seed, total: 1, 'a.b': 'sold' },
+      });
+      expect((await guardedUpdate(table, key, sell)).status).toBe('applied');
+      expect(await guardedUpdate(table, key, sell)).toEqual({
+        status: 'rejected',
+        current: { ...seed, total: 0, 'a.b': 'sold' },
+        reason: 'total >= 1',
+        failed: ['total >= 1'],
+      });
 
-    // A hostile operand is compared as a value: were it expression text, the condition would hold (or not parse).
-    const injected = await guardedUpdate(table, key, {
-      changes: { total: increment(10) },
-      require: { status: { eq: hostile } },
-    });
-    expect(injected).toMatchObject({ status: 'rejected', failed: [`status = ${JSON.stringify(hostile)}`] });
-    const dotted = await guardedUpdate(table, key, {
-      changes: { total: increment(10) },
-      require: { 'a.b': { exists: false } },
-    });
-    expect(dotted).toMatchObject({ status: 'rejected', failed: ['a.b does not exist'] });
-    expect(withoutTokens(table, await stored(table))).toEqual({ ...seed, total: 0, 'a.b': 'sold' });
-  });
+      // A hostile operand is compared as a value: were it expression text, the condition would hold (or not parse).
+      const injected = await guardedUpdate(table, key, {
+        changes: { total: increment(10) },
+        require: { status: { eq: hostile } },
+      });
+      expect(injected).toMatchObject({ status: 'rejected', failed: [`status = ${JSON.stringify(hostile)}`] });
+      const dotted = await guardedUpdate(table, key, {
+        changes: { total: increment(10) },
+        require: { 'a.b': { exists: false } },
+      });
+      expect(dotted).toMatchObject({ status: 'rejected', failed: ['a.b does not exist'] });
+      expect(withoutTokens(table, await stored(table))).toEqual({ ...seed, total: 0, 'a.b': 'sold' });
+    },
+  );
 
   it('deleteIfNotNewer leaves a tombstone under the awkward names, and a newer update clears it', async () => {
     const table = await awkwardTable();
