@@ -157,27 +157,30 @@ describe('attribute names and values are placeholders on a real engine', () => {
     },
   );
 
-  it('deleteIfNotNewer leaves a tombstone under the awkward names, and a newer update clears it', async () => {
-    const table = await awkwardTable();
-    await putIfNewer(table, { ...key, timestamp: 5, status: 'open' });
-    expect(await deleteIfNotNewer(table, key, 4)).toMatchObject({ status: 'stale', current: { timestamp: 5 } });
-    expect(await deleteIfNotNewer(table, key, 5)).toEqual({
-      status: 'applied',
-      previous: { ...key, timestamp: 5, status: 'open' },
-    });
-    const tombstone = await stored(table);
-    expect(withoutTokens(table, tombstone)).toEqual({ ...key, timestamp: 5, 'deleted #.mark': true });
-    expect(tombstone?.['tok:#']).toEqual(expect.any(String));
-    expect((await deleteIfNotNewer(table, key, 5)).status).toBe('duplicate');
-    expect((await putIfNewer(table, { ...key, timestamp: 4 })).status).toBe('stale');
-    expect((await guardedUpdate(table, key, { changes: { total: increment(1) } })).status).toBe('missing');
+  itWhen(['transactions'])(
+    'deleteIfNotNewer leaves a tombstone under the awkward names, and a newer update clears it',
+    async () => {
+      const table = await awkwardTable();
+      await putIfNewer(table, { ...key, timestamp: 5, status: 'open' });
+      expect(await deleteIfNotNewer(table, key, 4)).toMatchObject({ status: 'stale', current: { timestamp: 5 } });
+      expect(await deleteIfNotNewer(table, key, 5)).toEqual({
+        status: 'applied',
+        previous: { ...key, timestamp: 5, status: 'open' },
+      });
+      const tombstone = await stored(table);
+      expect(withoutTokens(table, tombstone)).toEqual({ ...key, timestamp: 5, 'deleted #.mark': true });
+      expect(tombstone?.['tok:#']).toEqual(expect.any(String));
+      expect((await deleteIfNotNewer(table, key, 5)).status).toBe('duplicate');
+      expect((await putIfNewer(table, { ...key, timestamp: 4 })).status).toBe('stale');
+      expect((await guardedUpdate(table, key, { changes: { total: increment(1) } })).status).toBe('missing');
 
-    expect((await updateIfNewer(table, key, 6, { status: 'back' })).status).toBe('applied');
-    expect(withoutTokens(table, await stored(table))).toEqual({ ...key, timestamp: 6, status: 'back' });
+      expect((await updateIfNewer(table, key, 6, { status: 'back' })).status).toBe('applied');
+      expect(withoutTokens(table, await stored(table))).toEqual({ ...key, timestamp: 6, status: 'back' });
 
-    const other = { name: 'n-2', 'sort.key': 's-2' };
-    await putIfNewer(table, { ...other, timestamp: 1 });
-    expect((await deleteIfNotNewer(table, other, 1, { mode: 'delete' })).status).toBe('applied');
-    expect(await stored(table, other)).toBeUndefined();
-  });
+      const other = { name: 'n-2', 'sort.key': 's-2' };
+      await putIfNewer(table, { ...other, timestamp: 1 });
+      expect((await deleteIfNotNewer(table, other, 1, { mode: 'delete' })).status).toBe('applied');
+      expect(await stored(table, other)).toBeUndefined();
+    },
+  );
 });
