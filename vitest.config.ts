@@ -16,7 +16,7 @@ export default defineConfig({
   // Examples import the package by name: resolve it to the sources (the packaging test checks the built output).
   resolve: {
     alias: [
-      { find: /^racesafe\/(testing|stream|tenant)$/, replacement: `${import.meta.dirname}/src/$1/index.ts` },
+      { find: /^racesafe\/(testing|stream|tenant|cdk)$/, replacement: `${import.meta.dirname}/src/$1/index.ts` },
       { find: /^racesafe$/, replacement: `${import.meta.dirname}/src/index.ts` },
     ],
   },
@@ -28,7 +28,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['**/*.int.test.ts'],
         },
       },

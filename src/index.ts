@@ -41,6 +41,8 @@ export type {
   MetricsObserverOptions,
 } from './observe/powertools.js';
 export { powertoolsLogger, powertoolsMetrics } from './observe/powertools.js';
+export type { TracerLike, TracerObserverOptions } from './observe/tracer.js';
+export { powertoolsTracer } from './observe/tracer.js';
 export type { CallOptions } from './request/operation.js';
 export type { BackoffOptions } from './retry/backoff.js';
 export type { KeyType } from './rules/keys.js';

@@ -1,3 +1,8 @@
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../testing/random.js';
 import { backoffDelay, isConditionalCheckFailed, isThrottling } from './backoff.js';
@@ -30,5 +35,17 @@ describe('error classification', () => {
     expect(isThrottling(new Error('x'))).toBe(false);
     expect(isThrottling(undefined)).toBe(false);
     expect(isConditionalCheckFailed({ name: 'ConditionalCheckFailedException' })).toBe(true);
+  });
+
+  it("uses the SDK's own classifier: its exception classes, HTTP 429 and the throttling trait, not a list of names", () => {
+    const $metadata = { httpStatusCode: 400 };
+    expect(isThrottling(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata }))).toBe(true);
+    expect(isThrottling(new RequestLimitExceeded({ message: 'account limit', $metadata }))).toBe(true);
+    // Names that the old four-name list missed, but the SDK's retry strategy treats as throttling.
+    expect(isThrottling({ name: 'TooManyRequestsException', $metadata })).toBe(true);
+    expect(isThrottling({ name: 'SomethingNew', $metadata: { httpStatusCode: 429 } })).toBe(true);
+    expect(isThrottling({ name: 'SomethingNew', $metadata, $retryable: { throttling: true } })).toBe(true);
+    expect(isThrottling(new ConditionalCheckFailedException({ message: 'no', $metadata }))).toBe(false);
+    expect(isThrottling({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 /** @module Capped exponential backoff with full jitter, and which AWS errors are worth retrying. */
+import { isThrottlingError } from '@smithy/core/retry';
 
 export interface BackoffOptions {
   /** Delay scale of the first retry, in ms. @default 20 */
@@ -29,17 +30,15 @@ export function awsErrorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
 }
 
-const throttlingNames = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
-
-/** Throttling: the request was not applied and the same request may be sent again after a pause. */
+/**
+ * Throttling: the request was not applied and the same request may be sent again after a pause. The SDK's own
+ * classifier decides (`isThrottlingError` from `@smithy/core/retry`: HTTP 429, its list of throttling error codes, or
+ * the error's `$retryable.throttling` trait), so racesafe and the SDK's retry strategy agree on what throttling is.
+ */
 export function isThrottling(error: unknown): boolean {
-  const name = awsErrorName(error);
-  return name !== undefined && throttlingNames.has(name);
+  return (
+    typeof error === 'object' && error !== null && isThrottlingError(error as Parameters<typeof isThrottlingError>[0])
+  );
 }
 
 /** A write's condition expression evaluated to false. */

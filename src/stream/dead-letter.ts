@@ -1,23 +1,45 @@
 /** @module A poison sink that sends each poison record, with its reason, to an SQS dead-letter queue. */
 import { createHash } from 'node:crypto';
-import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { invalidOption, rejectUnknownOptions } from '../errors.js';
 import type { PoisonRecord, PoisonSink } from './poison.js';
 
+/**
+ * The part of `@aws-sdk/client-sqs`' `SQSClient` used here, declared structurally so that racesafe's published types do
+ * not need that optional package (an `SQSClient` is assignable to it).
+ */
+export interface SqsClientLike {
+  send(command: never): Promise<unknown>;
+}
+
+/** The SendMessage input this sink builds (a subset of the SDK's `SendMessageCommandInput`, assignable to it). */
+export interface DeadLetterMessage {
+  readonly QueueUrl: string;
+  readonly MessageBody: string;
+  readonly MessageAttributes: Record<string, { readonly DataType: 'String'; readonly StringValue: string }>;
+  readonly MessageGroupId?: string;
+  readonly MessageDeduplicationId?: string;
+}
+
 export interface SqsDeadLetterOptions {
   /** The caller's SQS client; it is never created or destroyed here. */
-  readonly client: SQSClient;
+  readonly client: SqsClientLike;
   /** The dead-letter queue's URL. A URL ending in `.fifo` is a FIFO queue. */
   readonly queueUrl: string;
   /** The message group on a FIFO dead-letter queue. @default 'racesafe-poison' */
   readonly messageGroupId?: string;
 }
 
+/**
+ * A variable, not a literal: esbuild, Rollup and webpack resolve a literal `import('…')` at build time and fail when the
+ * optional package is missing; they leave a computed specifier to Node at run time.
+ */
+const sqsClientPackage: string = '@aws-sdk/client-sqs';
+
 /** The SendMessage request for one poison record (pure). */
 export function buildDeadLetterMessage<Raw>(
   options: Pick<SqsDeadLetterOptions, 'queueUrl' | 'messageGroupId'>,
   poison: PoisonRecord<Raw>,
-): SendMessageCommandInput {
+): DeadLetterMessage {
   const fifo = options.queueUrl.endsWith('.fifo');
   const body = {
     kind: poison.kind,
@@ -48,7 +70,8 @@ export function buildDeadLetterMessage<Raw>(
 /**
  * A poison sink for `onPoison`: one SendMessage per poison record, whose body holds the kind, the reason, the ids and
  * the record exactly as delivered. If SQS refuses it (too large, no access), the record is reported failed instead.
- * `@aws-sdk/client-sqs` is loaded on first use, so handlers that do not use this sink do not need it.
+ * `@aws-sdk/client-sqs` is loaded on first use, so handlers that do not use this sink do not need it, and bundlers do
+ * not try to resolve it either: keep it external (the Lambda Node.js runtimes provide it) or installed beside racesafe.
  *
  * @example
  * ```ts
@@ -70,7 +93,9 @@ export function sqsDeadLetterSink<Raw = unknown>(options: SqsDeadLetterOptions):
     throw invalidOption('sqsDeadLetterSink.queueUrl', 'must be a queue URL');
   }
   return async (poison) => {
-    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    await options.client.send(new SendMessageCommand(buildDeadLetterMessage(options, poison)));
+    const { SendMessageCommand } = (await import(
+      /* webpackIgnore: true */ /* @vite-ignore */ sqsClientPackage
+    )) as typeof import('@aws-sdk/client-sqs');
+    await options.client.send(new SendMessageCommand(buildDeadLetterMessage(options, poison)) as never);
   };
 }

@@ -5,7 +5,7 @@ export type { BatchItemFailure } from './batch-response.js';
 export type { SqsDeadLetterOptions } from './dead-letter.js';
 export { sqsDeadLetterSink } from './dead-letter.js';
 export type { StreamHandlerOptions } from './options.js';
-export type { ParseFunction, Parser, SafeParser } from './parse.js';
+export type { ParseFunction, Parser, SafeParser, StandardResult, StandardSchema } from './parse.js';
 export type { PoisonKind, PoisonRecord, PoisonSink } from './poison.js';
 export type { RecordContext } from './record.js';
 export type { DynamoDBChange } from './sources/dynamodb-streams.js';

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { isParser, runParser } from './parse.js';
+import { isParser, runParser, type StandardSchema } from './parse.js';
 import { kinesisHandler } from './sources/kinesis.js';
 
 const Reading = z.object({ key: z.string(), version: z.number().int().positive(), temperature: z.number() });
@@ -17,6 +17,54 @@ describe('runParser', () => {
     const reason = parsed.ok ? '' : parsed.reason;
     expect(reason).toMatch(/^version: /);
     expect(reason).toMatch(/temperature: /);
+  });
+
+  it('uses any Standard Schema validator, with its issues and paths (segments as keys or { key })', async () => {
+    // A validator that only speaks Standard Schema (as valibot and arktype do), with an async validate.
+    const positive: StandardSchema<number> = {
+      '~standard': {
+        version: 1,
+        vendor: 'hand-made',
+        validate: async (value) =>
+          typeof value === 'number' && value > 0
+            ? { value: value * 10 }
+            : { issues: [{ message: 'must be positive', path: [{ key: 'reading' }, 'value'] }] },
+      },
+    };
+    expect(await runParser(positive, 4, null)).toEqual({ ok: true, event: 40 });
+    expect(await runParser(positive, -1, null)).toEqual({ ok: false, reason: 'reading.value: must be positive' });
+    const thrower: StandardSchema<number> = {
+      '~standard': {
+        version: 1,
+        vendor: 'hand-made',
+        validate: () => {
+          throw new Error('boom');
+        },
+      },
+    };
+    expect(await runParser(thrower, 1, null)).toEqual({ ok: false, reason: 'parse threw: boom' });
+    expect(isParser(positive)).toBe(true);
+    expect(isParser(Object.assign(() => 1, { '~standard': positive['~standard'] }))).toBe(true);
+  });
+
+  it("uses zod's Standard Schema face, so async refinements work where safeParse would throw", async () => {
+    const Later = z.string().refine(async (value) => value.startsWith('d'), 'must start with d');
+    expect(await runParser(Later, 'device', null)).toEqual({ ok: true, event: 'device' });
+    expect(await runParser(Later, 'x', null)).toEqual({ ok: false, reason: 'must start with d' });
+    // Only `safeParse` (zod before 3.24): still accepted.
+    expect(await runParser({ safeParse: Later.safeParse.bind(Later) }, 'x', null)).toMatchObject({ ok: false });
+  });
+
+  it('infers the event type from a Standard Schema', () => {
+    const schema: StandardSchema<{ id: string }> = {
+      '~standard': { version: 1, vendor: 'hand-made', validate: () => ({ value: { id: 'a' } }) },
+    };
+    kinesisHandler({
+      parse: schema,
+      handle: (event) => {
+        expectTypeOf(event).toEqualTypeOf<{ id: string }>();
+      },
+    });
   });
 
   it('uses a function, sync or async, and turns what it throws into the reason', async () => {

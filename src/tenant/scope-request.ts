@@ -209,6 +209,7 @@ function unscopeItem(scope: RequestScope, keys: ScopedTableKeys, item: Item, fie
 function scopeWrite(scope: RequestScope, action: string, input: Input, at: string): Input {
   const keys = tableOf(scope, input, `${at}TableName`);
   checkCondition(scope, keys, input, 'ConditionExpression', at);
+  if (action === 'Update') checkUpdateExpression(scope, keys, input, at);
   if (action === 'Put') return { ...input, Item: scopeKey(scope, keys, input.Item, `${at}Item`) };
   return { ...input, Key: scopeKey(scope, keys, input.Key, `${at}Key`) };
 }
@@ -281,6 +282,22 @@ function checkCondition(scope: RequestScope, keys: ScopedTableKeys, input: Input
     const tested = /(^|[^A-Za-z0-9_])attribute_(not_)?exists\s*\($/.test(before) && after.startsWith(')');
     if (!tested) {
       refuse(scope, `${at}${field}`, `may only test whether ${keys.partitionKey} exists: its stored value is prefixed`);
+    }
+  }
+}
+
+/**
+ * An update expression may not name the partition key at all: DynamoDB refuses to change a key, and reading it
+ * (`SET copy = pk`, `if_not_exists(pk, …)`) would hand the caller its stored, prefixed value.
+ */
+function checkUpdateExpression(scope: RequestScope, keys: ScopedTableKeys, input: Input, at: string): void {
+  const expression = input.UpdateExpression;
+  if (expression === undefined) return;
+  if (typeof expression !== 'string') refuse(scope, `${at}UpdateExpression`, 'must be a string');
+  const refs = references(keys.partitionKey, input.ExpressionAttributeNames);
+  for (const token of expression.matchAll(tokenPattern)) {
+    if (refs.has(token[0])) {
+      refuse(scope, `${at}UpdateExpression`, `may not name ${keys.partitionKey}: its stored value is prefixed`);
     }
   }
 }

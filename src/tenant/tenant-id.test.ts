@@ -18,7 +18,7 @@ describe('tenant ids and prefixes', () => {
   });
 
   it('refuses ids that would be a prefix trick, a wildcard or a policy variable', () => {
-    for (const bad of ['', 'a#b', 'blue#', '*', 'blu?', '${aws:username}', 'a b', 'x'.repeat(49), 'é']) {
+    for (const bad of ['', 'a#b', 'blue#', '*', 'blu?', ['$', '{aws:username}'].join(''), 'a b', 'x'.repeat(49), 'é']) {
       expect(() => checkTenantId(bad), bad).toThrow(RacesafeError);
     }
     expect(() => checkTenantId('blue2')).not.toThrow();

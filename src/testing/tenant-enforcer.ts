@@ -117,9 +117,40 @@ export function accessRequests(
           ),
         ),
       );
+    case 'ExecuteStatement':
+      return [partiQLRequest((input as { Statement?: unknown }).Statement, tableArn)];
+    case 'BatchExecuteStatement':
+    case 'ExecuteTransaction': {
+      const list = operation === 'ExecuteTransaction' ? 'TransactStatements' : 'Statements';
+      const statements = ((input as Record<string, unknown>)[list] ?? []) as { Statement?: unknown }[];
+      return statements.map((statement) => partiQLRequest(statement?.Statement, tableArn));
+    }
     default:
-      return [one(operation, fields.TableName ?? '*', [])];
+      return [one(operation, fields.TableName ?? '*', [], fields.IndexName)];
   }
+}
+
+/** A PartiQL table or index name: double-quoted (`""` inside is a quote) or a bare identifier. */
+const partiQLName = `("(?:[^"]|"")+"|[A-Za-z0-9_.-]+?)`;
+const partiQLTarget = new RegExp(
+  String.raw`^\s*(?:(SELECT)\b[\s\S]*?\bFROM|(INSERT)\s+INTO|(UPDATE)|(DELETE)\s+FROM)\s+${partiQLName}(?:\s*\.\s*${partiQLName})?(?=\s|$|\()`,
+  'i',
+);
+
+/**
+ * How IAM authorises one PartiQL statement: `dynamodb:PartiQLSelect` (Insert, Update, Delete) on the table or index it
+ * names. Its leading keys are not computed (a sound policy denies PartiQL outright); a statement that cannot be read
+ * is asked on no table, which no policy written for the tables allows.
+ */
+function partiQLRequest(statement: unknown, tableArn: (tableName: string) => string): AccessRequest {
+  const match = typeof statement === 'string' ? partiQLTarget.exec(statement) : null;
+  const verb = (match?.slice(1, 5).find((word) => word !== undefined) ?? 'Unknown').toLowerCase();
+  const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name);
+  const table = match?.[5] === undefined ? '' : unquote(match[5]);
+  const index = match?.[6] === undefined ? undefined : unquote(match[6]);
+  const action = `dynamodb:PartiQL${verb.charAt(0).toUpperCase()}${verb.slice(1)}`;
+  const resource = index === undefined ? tableArn(table) : `${tableArn(table)}/index/${index}`;
+  return { action, resource, leadingKeys: undefined };
 }
 
 /** The value a Query's key condition compares the partition key with (`#pk = :v` or `pk = :v`). */
