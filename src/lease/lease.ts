@@ -69,10 +69,15 @@ export type AcquireOutcome<V = unknown> =
   | { readonly status: 'busy'; readonly current: LeaseRecord<V> | undefined }
   | { readonly status: 'completed'; readonly current: LeaseRecord<V> };
 
-/** A renew, complete or release that found the lease taken over (or gone): nothing was written. */
+/** A renew, complete or release that found the lease taken over (or gone): this request wrote nothing (see `mayHaveLanded`). */
 export interface LeaseLost<V = unknown> {
   readonly status: 'lost';
   readonly current: LeaseRecord<V> | undefined;
+  /**
+   * An earlier attempt of this call may have landed before the lease moved on (its response was lost, then the lease
+   * was taken over): a completion's result may have been stored, and served until it expired. Absent when not.
+   */
+  readonly mayHaveLanded?: true;
 }
 
 export type RenewOutcome<V = unknown> = { readonly status: 'renewed'; readonly lease: Lease } | LeaseLost<V>;
@@ -292,7 +297,8 @@ function fencedWrite<S extends { status: 'renewed' | 'completed' | 'released' },
       await table.client.send(new UpdateCommand(write.request));
       return write.success();
     },
-    classify: (stored) => classifyFenced<S, V>(table, lease, stored, write.landedState, write.success),
+    classify: (stored, facts) =>
+      classifyFenced<S, V>(table, lease, stored, write.landedState, write.success, facts.resent),
     resend: 'ambiguous',
   });
 }

@@ -140,7 +140,8 @@ export function classifyAcquire<V>(
 /**
  * What a failed fenced write means (pure): the record an earlier attempt of this same call wrote (same owner and
  * fencing token, already in `landedState`) means its response was lost, so the call succeeded; anything else means
- * the lease was taken over (or the record is gone): `lost`, nothing written.
+ * the lease was taken over (or the record is gone): `lost`, nothing written by this request (`mayHaveLanded` when an
+ * earlier attempt of the call may have landed before the takeover).
  */
 export function classifyFenced<R extends { status: string }, V>(
   table: Table,
@@ -148,6 +149,7 @@ export function classifyFenced<R extends { status: string }, V>(
   stored: Item | undefined,
   landedState: LeaseState | undefined,
   success: () => R,
+  resent = false,
 ): Verdict<R | LeaseLost<V>> {
   const current = leaseRecordOf<V>(table, stored);
   const ours = current?.owner === lease.owner && current?.fencingToken === lease.fencingToken;
@@ -158,6 +160,13 @@ export function classifyFenced<R extends { status: string }, V>(
     current === undefined
       ? 'the lease record is gone'
       : `fencing token ${lease.fencingToken} lost to ${current.fencingToken} (${current.state})`;
+  // Our earlier attempt may have landed and been superseded since (a completion whose result expired, then a takeover):
+  // the record cannot tell, so say so instead of "nothing written".
+  if (resent)
+    return {
+      result: { status: 'lost', current, mayHaveLanded: true },
+      reason: `${reason}; an earlier attempt of this call may have landed`,
+    };
   return { result: { status: 'lost', current }, reason };
 }
 

@@ -17,7 +17,7 @@ import { shardedCounter } from '../counter/sharded-counter.js';
 import { RacesafeError } from '../errors.js';
 import { decrement, increment } from '../expression/update.js';
 import { manualClock } from '../lease/clock.js';
-import { acquireLease, releaseLease } from '../lease/lease.js';
+import { acquireLease, completeLease, releaseLease } from '../lease/lease.js';
 import type { OutcomeEvent } from '../observe/events.js';
 import { applyOnce } from '../stream/apply-once.js';
 import { defineTable, type Item } from '../table.js';
@@ -549,6 +549,38 @@ describe("the SDK's client-wide retry quota spent, and other racesafe writes", (
     expect((await applyOnce(table, 'evt-1', effect)).status).toBe('applied');
     expect((await applyOnce(table, 'evt-1', effect)).status).toBe('duplicate');
     expect((await stored(name, 'sku'))?.quantity).toBe(8);
+  });
+});
+
+describe('leases: a completion lost, then expired and taken over before its resend', () => {
+  it('completeLease is not told lost when its result was stored (the record says so: lost means "not stored")', async () => {
+    const { name } = await freshTable(engine, { prefix: 'reve', stream: false });
+    const clock = manualClock(1_000_000);
+    const plain = defineTable({ client: engine.client, name, partitionKey: 'pk' });
+    let takenOver = false;
+    const { client } = attacked(
+      async (command, n) => {
+        if (command !== 'UpdateItem') return 'pass';
+        // UpdateItem #0 is the acquire, #1 the completion (lost), #2 its resend after a takeover.
+        if (n === 2 && !takenOver) {
+          takenOver = true;
+          clock.advance(200);
+          const other = await acquireLease(plain, { pk: 'job' }, { clock, leaseMs: 10_000 });
+          expect(other.status).toBe('acquired');
+        }
+        return n === 1 ? 'lose' : 'pass';
+      },
+      { maxAttempts: 1 },
+    );
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const acquired = await acquireLease(table, { pk: 'job' }, { clock, leaseMs: 10_000 });
+    if (acquired.status !== 'acquired') throw new Error('not acquired');
+    const done = await completeLease(table, acquired.lease, { value: 'ours' }, { clock, validForMs: 100, ...quick });
+    expect(takenOver).toBe(true);
+    // The result was stored (and served until it expired): "lost" here tells the caller it was not.
+    expect((await stored(name, 'job'))?.value).toBe('ours');
+    // Either the truth (completed) or a lost that says its result may have been stored.
+    expect(done.status === 'completed' || (done as { mayHaveLanded?: boolean }).mayHaveLanded === true).toBe(true);
   });
 });
 
