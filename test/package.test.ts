@@ -83,7 +83,9 @@ describe('the built package', () => {
     }
   });
 
-  it('type-checks a fresh strict project that installed only the README line, with real (not any) handler types', () => {
+  it('type-checks a fresh strict project that installed only the README line, with real (not any) handler types', {
+    timeout: 120_000,
+  }, () => {
     const project = freshProject();
     try {
       writeFileSync(
@@ -115,7 +117,9 @@ describe('the built package', () => {
     }
   });
 
-  it('bundles racesafe/stream with the AWS SDK inside and @aws-sdk/client-sqs not installed (esbuild)', async () => {
+  it('bundles racesafe/stream with the AWS SDK inside and @aws-sdk/client-sqs not installed (esbuild)', {
+    timeout: 120_000,
+  }, async () => {
     const project = freshProject();
     try {
       writeFileSync(
@@ -139,7 +143,7 @@ describe('the built package', () => {
     }
   });
 
-  it('packs a LICENSE and no source maps', () => {
+  it('packs a LICENSE and no source maps', { timeout: 60_000 }, () => {
     const files = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--silent'], { encoding: 'utf8' }))[0]
       .files as Array<{ path: string }>;
     const paths = files.map((file) => file.path);
