@@ -6,11 +6,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
-import { createConsumer } from '../examples/pipeline/consumer.js';
-import { parseStateChange, type StateChange } from '../examples/pipeline/state-change.js';
+import { parseStateChange, safeConsumer } from '../src/lab/pipeline/consumers.js';
 import { readState } from '../src/lab/pipeline/run.js';
 import { judgePipeline } from '../src/lab/pipeline/verdict.js';
-import { highestVersions, producerInvocations } from '../src/lab/pipeline/workload.js';
+import { highestVersions, producerInvocations, type StateChange } from '../src/lab/pipeline/workload.js';
 import { meterRequests } from '../src/lab/request-meter.js';
 import { isConditionalCheckFailed, sleep } from '../src/retry/backoff.js';
 import { readCommitLog } from '../src/testing/commit-log.js';
@@ -166,18 +165,24 @@ function decode(record: KinesisStreamRecord): StateChange {
 
 const silent = () => undefined;
 
+/** The lab's racesafe consumer (the same code as examples/pipeline/consumer.ts, without its Powertools logger). */
+function racesafeConsumer(client: DynamoDBDocumentClient, tableName: string, collapse: boolean): KinesisStreamHandler {
+  const consume = safeConsumer({ client, tableName, collapse, observe: silent });
+  return async (event) => (await consume(event)) ?? undefined;
+}
+
 const variants: readonly Variant[] = [
   { name: '(a) story fix, batch size 1', batchSize: 1, consumer: storyFix },
   { name: '(b) Powertools batch + idempotency', batchSize: 100, consumer: powertools },
   {
     name: '(c) kinesisHandler + putIfNewer',
     batchSize: 100,
-    consumer: async (client, tableName) => createConsumer({ client, tableName, observe: silent }),
+    consumer: async (client, tableName) => racesafeConsumer(client, tableName, false),
   },
   {
     name: '(c) kinesisHandler + putIfNewer, collapse',
     batchSize: 100,
-    consumer: async (client, tableName) => createConsumer({ client, tableName, collapse: true, observe: silent }),
+    consumer: async (client, tableName) => racesafeConsumer(client, tableName, true),
   },
 ];
 

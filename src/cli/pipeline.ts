@@ -10,10 +10,12 @@ export const pipelineHelp = `racesafe pipeline: producer -> Kinesis -> consumer 
 
 Usage: racesafe pipeline [options]
 
-Runs examples/pipeline on kinesalite and DynamoDB Local: the producer publishes versioned changes (some producer
-invocations retried), Lambda's event source mapping is played locally (parallelization factor 4, batch size 100,
-duplicate deliveries, concurrent invocations, lost responses, crashes after a write), and the consumer writes the
-state table. The verdict reads the final state and the table's own stream.
+Runs the reference pipeline on kinesalite and DynamoDB Local: the producer publishes versioned changes (some
+producer invocations retried) partitioned by the gateway that relayed them, so one device's changes spread over
+shards; Lambda's event source mapping is played locally (parallelization factor 4 per shard, batch size 100,
+whole-batch retries, duplicate deliveries, concurrent invocations, lost responses, crashes after a write), and the
+consumer writes the state table. The verdict reads the final state and the table's own stream: a version
+regression is an older version committed after a newer one.
 
 Options:
   --variant <name>    safe (kinesisHandler + putIfNewer) | naive (get, compare, put)  (default: safe)
@@ -21,6 +23,7 @@ Options:
   --keys <n>          distinct keys (default: 100)
   --shards <n>        Kinesis shards (default: 4)
   --seed <n>          seed of the workload and the faults (default: 1)
+  --partition-by <p>  gateway (one device's changes over many shards) | key (a device per shard) (default: gateway)
   --json              print the result as JSON on stdout (progress goes to stderr)
   -h, --help          show this help
 
@@ -57,6 +60,11 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
     console.error('racesafe pipeline: --keys cannot exceed --events');
     return 2;
   }
+  const partitionBy = values['partition-by'] ?? 'gateway';
+  if (partitionBy !== 'gateway' && partitionBy !== 'key') {
+    console.error(`racesafe pipeline: --partition-by must be gateway or key (got '${partitionBy}')`);
+    return 2;
+  }
   if (!hasJava()) {
     // dynalite has no streams, and the verdict reads the state table's stream.
     console.error('racesafe pipeline: needs DynamoDB Local (Java 17+): the verdict reads the state table stream');
@@ -68,11 +76,16 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
   const kinesis = await startKinesis();
   try {
     log(
-      `racesafe pipeline --variant ${variant}: ${numbers.events} events, ${numbers.keys} keys, ${numbers.shards} shards, seed ${numbers.seed}`,
+      `racesafe pipeline --variant ${variant}: ${numbers.events} events, ${numbers.keys} keys, ${numbers.shards} shards, partitioned by ${partitionBy}, seed ${numbers.seed}`,
     );
     const result = await runPipeline(
       { endpoint: db.endpoint, dynamodb: db.dynamodb, streams: db.streams, kinesis: kinesis.client },
-      { variant: variant as PipelineVariant, ...numbers, onProgress: (progress) => log(formatProgress(progress)) },
+      {
+        variant: variant as PipelineVariant,
+        ...numbers,
+        partitionBy,
+        onProgress: (progress) => log(formatProgress(progress)),
+      },
     );
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else console.log(`\n${renderPipelineResult(result)}`);
@@ -85,7 +98,7 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
 
 function formatProgress(progress: PipelineProgress): string {
   const { outcomes, source } = progress;
-  return `  published ${progress.published}, consumed ${progress.consumed}, delivered ${source.recordsDelivered} (redeliveries ${source.redeliveries}); applied ${outcomes.applied}, stale ${outcomes.stale}, duplicate ${outcomes.duplicate}, failed ${outcomes.failed}`;
+  return `  published ${progress.published}, consumed ${progress.consumed}, delivered ${source.recordsDelivered} (redelivered ${source.redeliveries}); applied ${outcomes.applied}, stale ${outcomes.stale}, duplicate ${outcomes.duplicate}, failed ${outcomes.failed}`;
 }
 
 /** The result as the terminal shows it. */
@@ -98,10 +111,14 @@ export function renderPipelineResult(result: PipelineResult): string {
       `${result.produced.records} (${result.produced.producerRetries} producer invocations retried)`,
     ],
     ['records consumed', `${result.consumed} distinct`],
-    ['records delivered', `${source.recordsDelivered} in ${source.invocations} invocations`],
+    ['records delivered', `${source.recordsDelivered} records in ${source.invocations} invocations`],
     [
-      'redeliveries',
-      `${source.redeliveries} (duplicate deliveries ${source.injected.duplicateDeliveries}, concurrent invocations ${source.injected.concurrentInvocations}, lost responses ${source.injected.lostResponses}, crashes ${result.crashes})`,
+      'redelivered records',
+      `${source.redeliveries} (${source.recordsDelivered} delivered - ${source.recordsDelivered - source.redeliveries} delivered once at least)`,
+    ],
+    [
+      'faults injected',
+      `invocations: ${source.injected.duplicateDeliveries} duplicate batches, ${source.injected.concurrentInvocations} concurrent copies, ${source.injected.lostResponses} lost responses, ${source.failedInvocations} failed (whole batch retried); ${result.crashes} crashes after a write`,
     ],
     ['writes applied', outcomes.applied],
     ['skipped stale', outcomes.stale],
@@ -130,5 +147,6 @@ const options = {
   keys: { type: 'string' },
   shards: { type: 'string' },
   seed: { type: 'string' },
+  'partition-by': { type: 'string' },
   json: { type: 'boolean' },
 } as const;

@@ -1,14 +1,11 @@
 /** @module `racesafe check`: drives a user's handler with concurrency, duplicates, reordering and lost responses over seeds. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../errors.js';
 import type { CheckDefinition, CheckEnv, TableSnapshot } from '../testing/check-definition.js';
-import { localClientConfig } from '../testing/dynamodb-engine.js';
 import { lambdaContext } from '../testing/event-source/lambda-events.js';
-import { createFaults, isSimulatedCrash } from '../testing/faults.js';
+import { isSimulatedCrash } from '../testing/faults.js';
 import { seededRandom, shuffled } from '../testing/random.js';
-import { createScheduler } from '../testing/scheduler.js';
-import { createTable, deleteTable, uniqueTableName } from '../testing/tables.js';
+import { openHarness } from './harness.js';
 import type { LabTarget } from './runner.js';
 
 /** Deliveries of one event before the check calls it failed (Lambda retries a failed invocation). */
@@ -76,23 +73,20 @@ export async function checkOnce(
 ): Promise<string[]> {
   const random = seededRandom(seed);
   const events = typeof definition.events === 'function' ? [...definition.events(random)] : [...definition.events];
-  const config = { ...localClientConfig, endpoint: target.endpoint };
-  const plain = new DynamoDBClient(config);
-  const gated = new DynamoDBClient(config);
-  const plainClient = DynamoDBDocumentClient.from(plain, { marshallOptions: { removeUndefinedValues: true } });
-  const gatedClient = DynamoDBDocumentClient.from(gated, { marshallOptions: { removeUndefinedValues: true } });
-  const created: string[] = [];
+  const harness = openHarness({
+    endpoint: target.endpoint,
+    seed,
+    faults: { lostResponse: { probability: definition.lostResponses ?? 0.1 } },
+  });
+  const { client: gatedClient, setupClient: plainClient } = harness;
   const tablesFor = async () => {
     const names: Record<string, string> = {};
     for (const [logical, keys] of Object.entries(definition.tables)) {
-      const name = uniqueTableName(`check_${logical.replaceAll(/[^A-Za-z0-9_.-]/g, '_')}`);
-      await createTable(plain, {
-        name,
+      const created = await harness.table(`check_${logical.replaceAll(/[^A-Za-z0-9_.-]/g, '_')}`, {
         partitionKey: keys.partitionKey,
         ...(keys.sortKey ? { sortKey: keys.sortKey } : {}),
       });
-      created.push(name);
-      names[logical] = name;
+      names[logical] = created.name;
     }
     return names;
   };
@@ -105,10 +99,6 @@ export async function checkOnce(
 
     // The race: duplicates, reordering, concurrent invocations, lost responses, a seeded interleaving.
     const env: CheckEnv = { client: gatedClient, tables: await tablesFor() };
-    const faults = createFaults({ seed, lostResponse: { probability: definition.lostResponses ?? 0.1 } });
-    faults.attach(gatedClient);
-    const scheduler = createScheduler({ seed, watchdogMs: 5000 });
-    scheduler.attach(gatedClient);
     const handler = definition.handler(env);
     const duplicates = definition.duplicates ?? 0.3;
     const deliveries = shuffled(
@@ -127,7 +117,7 @@ export async function checkOnce(
       deliveries.filter((_, i) => i % concurrency === lane),
     );
     const failures: string[] = [];
-    const run = await scheduler.run(
+    const run = await harness.race(
       lanes.map((lane, worker) => async () => {
         for (const [n, delivery] of lane.entries()) {
           await deliver(handler, delivery.event, `w${worker}-${n}`, (error) =>
@@ -146,9 +136,7 @@ export async function checkOnce(
       : compareSnapshots(final, serial);
     return [...failures, ...verdict];
   } finally {
-    await Promise.all(created.map((name) => deleteTable(plain, name).catch(() => undefined)));
-    plain.destroy();
-    gated.destroy();
+    await harness.close();
   }
 }
 

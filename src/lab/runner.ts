@@ -1,16 +1,12 @@
 /** @module Runs scenarios naive and safe over many seeds against one engine, and summarises what each variant let through. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OutcomeEvent } from '../observe/events.js';
 import { defineTable } from '../table.js';
 import type { EngineCapabilities } from '../testing/capabilities.js';
-import { localClientConfig } from '../testing/dynamodb-engine.js';
-import { createFaults } from '../testing/faults.js';
 import type { KinesisEngine } from '../testing/kinesis-engine.js';
 import { seededRandom } from '../testing/random.js';
-import { createScheduler, type TraceEntry } from '../testing/scheduler.js';
-import { createTable, deleteTable, uniqueTableName } from '../testing/tables.js';
+import type { TraceEntry } from '../testing/scheduler.js';
+import { openHarness } from './harness.js';
 import { meterRequests } from './request-meter.js';
 import type { RunContext, RunTable, RunVerdict, Scenario, Variant } from './scenario.js';
 
@@ -46,6 +42,8 @@ export interface VariantSummary {
   readonly timeline: readonly LabTimelineEntry[];
   /** Upstream calls per run, for stories that count them. */
   readonly upstreamCalls?: readonly number[];
+  /** The story's own counts per run (`RunVerdict.measurements`), by name: tenant-leak's cold starts, for example. */
+  readonly measurements?: Readonly<Record<string, readonly number[]>>;
   /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired): 0 means replayable. */
   readonly nondeterministicRuns: number;
 }
@@ -117,6 +115,7 @@ async function runVariant(
   let nondeterministicRuns = 0;
   const latencies: number[] = [];
   const upstreamCalls: number[] = [];
+  const measurements: Record<string, number[]> = {};
   for (const [index, seed] of options.seeds.entries()) {
     const outcome = await runOnce(target, scenario, variant, seed);
     requests += outcome.requests;
@@ -125,6 +124,9 @@ async function runVariant(
     latencies.push(...outcome.latenciesMs);
     if (!outcome.deterministic) nondeterministicRuns += 1;
     if (outcome.verdict.upstreamCalls !== undefined) upstreamCalls.push(outcome.verdict.upstreamCalls);
+    for (const [name, value] of Object.entries(outcome.verdict.measurements ?? {})) {
+      measurements[name] = [...(measurements[name] ?? []), value];
+    }
     if (outcome.verdict.anomalies.length > 0) {
       anomalousRuns += 1;
       failingSeeds.push(seed);
@@ -156,6 +158,7 @@ async function runVariant(
     example,
     timeline,
     ...(upstreamCalls.length > 0 ? { upstreamCalls } : {}),
+    ...(Object.keys(measurements).length > 0 ? { measurements } : {}),
     nondeterministicRuns,
   };
 }
@@ -178,19 +181,13 @@ export async function runOnce(
   variant: Variant,
   seed: number,
 ): Promise<RunOutcome> {
-  const config = { ...localClientConfig, endpoint: target.endpoint };
-  const gated = new DynamoDBClient(config);
-  const plain = new DynamoDBClient(config);
-  const client = DynamoDBDocumentClient.from(gated, { marshallOptions: { removeUndefinedValues: true } });
-  const setupClient = DynamoDBDocumentClient.from(plain, { marshallOptions: { removeUndefinedValues: true } });
+  const harness = openHarness({
+    endpoint: target.endpoint,
+    seed,
+    ...(scenario.faults ? { faults: scenario.faults(seed) } : {}),
+  });
+  const { client, setupClient } = harness;
   const meter = meterRequests(client);
-  const faults = createFaults({ seed, ...scenario.faults?.(seed) });
-  faults.attach(client);
-  const scheduler = createScheduler({ seed, watchdogMs: 5000 });
-  scheduler.attach(client);
-  const tables: string[] = [];
-  let deterministic = true;
-  const traces: (readonly TraceEntry[])[] = [];
   let libraryRetries = 0;
   const countRetries = (event: OutcomeEvent) => {
     if (event.status === 'retried') libraryRetries += 1;
@@ -205,41 +202,31 @@ export async function runOnce(
     capabilities: target.capabilities,
     kinesis: target.kinesis,
     async table(options = {}): Promise<RunTable> {
-      const name = uniqueTableName(`lab_${scenario.name.replaceAll('-', '_')}`);
       const stream = options.stream === true && target.capabilities.streams;
-      const created = await createTable(plain, {
-        name,
+      const created = await harness.table(`lab_${scenario.name.replaceAll('-', '_')}`, {
         partitionKey: 'pk',
         ...(stream ? { stream: 'NEW_AND_OLD_IMAGES' as const } : {}),
         ...(options.ttlAttribute && target.capabilities.ttl ? { ttlAttribute: options.ttlAttribute } : {}),
       });
-      tables.push(name);
-      const table = defineTable({ client, name, partitionKey: 'pk', observe: countRetries });
-      return { table, name, streamArn: created.streamArn };
+      const table = defineTable({ client, name: created.name, partitionKey: 'pk', observe: countRetries });
+      return { table, name: created.name, streamArn: created.streamArn };
     },
-    async race(workers) {
-      const run = await scheduler.run(workers);
-      traces.push(run.trace);
-      if (!run.deterministic) deterministic = false;
-      return run;
-    },
+    race: (workers) => harness.race(workers),
   };
   const started = performance.now();
   try {
     const verdict = await scenario.run(context);
     return {
       verdict,
-      traces,
+      traces: harness.traces,
       requests: meter.attempts,
       retries: meter.retries + libraryRetries,
       latenciesMs: meter.latenciesMs,
       ms: performance.now() - started,
-      deterministic,
+      deterministic: harness.deterministic,
     };
   } finally {
-    await Promise.all(tables.map((name) => deleteTable(plain, name).catch(() => undefined)));
-    gated.destroy();
-    plain.destroy();
+    await harness.close();
   }
 }
 

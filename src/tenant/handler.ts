@@ -10,6 +10,8 @@ import { checkTenantId, type TenantKeyOptions } from './tenant-id.js';
 /** The part of Powertools' `Logger` the handler uses: the tenant id joins every log line of the invocation. */
 export interface KeyedLogger {
   appendKeys(attributes: Record<string, unknown>): void;
+  /** Called at the start of each invocation with `['tenantId']`, so a refused one is not logged as the last tenant. */
+  removeKeys?(keys: string[]): void;
 }
 
 export interface TenantHandlerOptions<T extends Record<string, Table>> {
@@ -89,6 +91,9 @@ export function tenantHandler<E, R, T extends Record<string, Table>>(
   }
   const scopeOptions = options.keys === undefined ? {} : { keys: options.keys };
   return async (event, context) => {
+    // Appended keys outlive the invocation (module scope): clear the last tenant's first, so that a refused
+    // invocation is not logged under it.
+    options.logger?.removeKeys?.(['tenantId']);
     const tenantId = context?.tenantId;
     if (tenantId === undefined || tenantId === null || tenantId === '') {
       throw new RacesafeError(

@@ -60,7 +60,8 @@ export function renderHtml(report: LabJson, scenarios: readonly Scenario[], meta
   .chart { margin: 1rem 0 2rem; } .chart text { font: 12px system-ui, sans-serif; fill: #1d2430; }
   code { background: #f4f6f9; padding: 0 .25rem; border-radius: 3px; font-size: 12.5px; }
   pre { background: #f4f6f9; padding: .6rem .8rem; border-radius: 6px; overflow-x: auto; font-size: 12.5px; line-height: 1.4; }
-  ul.replay { margin: .2rem 0; padding-left: 1rem; } ul.replay li { margin: .15rem 0; }
+  ul.replay { margin: .2rem 0; padding-left: 1rem; } ul.replay li { margin: .15rem 0; } ul.replay code { white-space: nowrap; }
+  td.story { width: 34%; }
 </style>
 </head>
 <body>
@@ -69,7 +70,7 @@ export function renderHtml(report: LabJson, scenarios: readonly Scenario[], meta
 ${verdict}
 <h2>Stories</h2>
 <table id="stories">
-<thead><tr><th>story</th><th>invariant</th><th>naive: runs with an anomaly</th><th>safe: runs with an anomaly</th><th>failing seeds, each with its replay command</th></tr></thead>
+<thead><tr><th>story and its invariant</th><th>naive: runs with an anomaly</th><th>safe: runs with an anomaly</th><th>failing seeds, each with its replay command</th></tr></thead>
 <tbody>
 ${names.map((name) => storyRow(name, story.get(name), pick(name, 'naive'), pick(name, 'safe'), meta)).join('\n')}
 </tbody>
@@ -120,7 +121,7 @@ function storyRow(
         ]
       : [],
   );
-  return `<tr><td><b>${esc(name)}</b><br><span class="muted">${esc(scenario?.summary ?? '')}</span></td><td>${esc(scenario?.invariant ?? '')}</td>${cell(naive)}${cell(safe)}<td>${failing.join('') || '<span class="muted">none</span>'}</td></tr>`;
+  return `<tr><td class="story"><b>${esc(name)}</b><br><span class="muted">${esc(scenario?.summary ?? '')}</span><br>Invariant: ${esc(scenario?.invariant ?? '')}</td>${cell(naive)}${cell(safe)}<td>${failing.join('') || '<span class="muted">none</span>'}</td></tr>`;
 }
 
 function row(s: LabJsonScenario): string {

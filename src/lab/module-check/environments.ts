@@ -38,9 +38,12 @@ export interface EnvironmentOptions {
 
 const require = createRequire(import.meta.url);
 
-/** The host script next to this file: `.js` once built (dist/cli/), `.ts` when racesafe runs from source. */
+/**
+ * The host script: `.ts` beside this file when racesafe runs from source; once built, `dist/cli/environment-host.js`,
+ * reached from the bundle this code lands in (`dist/cli/main.js`, or a shared chunk in `dist/`).
+ */
 function hostScript(): string {
-  for (const name of ['environment-host.js', 'environment-host.ts']) {
+  for (const name of ['environment-host.ts', 'environment-host.js', 'cli/environment-host.js']) {
     const candidate = fileURLToPath(new URL(`./${name}`, import.meta.url));
     if (existsSync(candidate)) return candidate;
   }

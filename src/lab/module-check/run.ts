@@ -222,11 +222,16 @@ export async function race(
     return {
       plan,
       anomalies: [...failures, ...compareSnapshots(final, reference)],
-      steps: [...gate.steps],
+      // Fresh tables get fresh names: the timeline names each by the environment variable the module reads.
+      steps: gate.steps.map((step) => ({ ...step, table: envOf(env, step.table) })),
       invocations,
       deterministic: gate.deterministic,
     };
   });
+}
+
+function envOf(env: Readonly<Record<string, string>>, table: string | undefined): string | undefined {
+  return Object.entries(env).find(([, name]) => name === table)?.[0] ?? table;
 }
 
 /** What the module's AWS SDK reads from its environment: our endpoint, dummy credentials, a region. */

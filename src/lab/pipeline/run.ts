@@ -1,23 +1,29 @@
 /** @module Runs the reference pipeline locally: producer -> kinesalite -> event-source runner -> consumer -> DynamoDB Local. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DeleteStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createConsumer } from '../../../examples/pipeline/consumer.js';
-import { createNaiveConsumer } from '../../../examples/pipeline/naive-consumer.js';
-import { createProducer } from '../../../examples/pipeline/producer.js';
 import { invalidOption, rejectUnknownOptions } from '../../errors.js';
 import type { OutcomeEvent } from '../../observe/events.js';
 import { readCommitLog } from '../../testing/commit-log.js';
-import { localClientConfig } from '../../testing/dynamodb-engine.js';
 import { runKinesisEventSource } from '../../testing/event-source/kinesis-source.js';
 import type { EventSourceStats } from '../../testing/event-source/stats.js';
 import { SimulatedCrash } from '../../testing/faults.js';
 import { waitForActiveStream } from '../../testing/kinesis-engine.js';
 import { seededRandom } from '../../testing/random.js';
-import { createTable, deleteTable, uniqueTableName } from '../../testing/tables.js';
+import { uniqueTableName } from '../../testing/tables.js';
+import { type Harness, openHarness } from '../harness.js';
+import {
+  type ConsumerContext,
+  kinesisProducer,
+  naiveConsumer,
+  type PipelineConsumer,
+  type PipelineProducer,
+  type ProducerContext,
+  safeConsumer,
+} from './consumers.js';
 import { judgePipeline, type PipelineVerdict } from './verdict.js';
-import { highestVersions, producerInvocations } from './workload.js';
+import { gatewayPartitionKey, highestVersions, producerInvocations, type StateChange } from './workload.js';
 
 /** Which consumer runs: the story's get-compare-put, or `kinesisHandler` with `putIfNewer`. */
 export type PipelineVariant = 'naive' | 'safe';
@@ -64,6 +70,16 @@ export interface PipelineOptions {
   readonly collapse?: boolean;
   /** @default see {@link PipelineFaults} */
   readonly faults?: PipelineFaults;
+  /**
+   * How the producer partitions the stream: by `key` (one key's changes share a shard and are consumed in order), or
+   * by the `gateway` that relayed the change (16 gateways; one key's changes spread over shards and concurrent
+   * batches, as in a fleet of devices reporting through gateways). @default 'gateway'
+   */
+  readonly partitionBy?: 'key' | 'gateway';
+  /** Builds the consumer. @default racesafe's `kinesisHandler` + `putIfNewer` for `safe`, get-compare-put for `naive` */
+  readonly consumer?: (context: ConsumerContext) => PipelineConsumer;
+  /** Builds the producer. @default PutRecords, re-sending failed entries */
+  readonly producer?: (context: ProducerContext) => PipelineProducer;
   /** Called about once a second while records flow, and once at the end. @default none */
   readonly onProgress?: (progress: PipelineProgress) => void;
 }
@@ -95,6 +111,7 @@ export interface PipelineResult {
   readonly batchSize: number;
   readonly parallelizationFactor: number;
   readonly collapse: boolean;
+  readonly partitionBy: 'key' | 'gateway';
   readonly produced: { readonly events: number; readonly records: number; readonly producerRetries: number };
   /** Distinct published records the consumer handled at least once. */
   readonly consumed: number;
@@ -115,6 +132,9 @@ const optionNames = [
   'parallelizationFactor',
   'collapse',
   'faults',
+  'partitionBy',
+  'consumer',
+  'producer',
   'onProgress',
 ];
 const faultNames = ['producerRetry', 'duplicateDelivery', 'lostResponse', 'concurrentInvocation', 'crash'];
@@ -150,6 +170,10 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
   const batchSize = options.batchSize ?? 100;
   const parallelizationFactor = options.parallelizationFactor ?? 4;
   const collapse = options.collapse ?? false;
+  const partitionBy = options.partitionBy ?? 'gateway';
+  if (partitionBy !== 'key' && partitionBy !== 'gateway') {
+    throw invalidOption('runPipeline.partitionBy', "must be 'key' or 'gateway'");
+  }
   const faults = {
     producerRetry: options.faults?.producerRetry ?? 0.1,
     duplicateDelivery: options.faults?.duplicateDelivery ?? 0.05,
@@ -170,94 +194,103 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
     retryRate: faults.producerRetry,
   });
   const produced = highestVersions(invocations);
-  const tableName = uniqueTableName('pipeline_state');
-  const streamName = uniqueTableName('pipeline_events');
-  const { streamArn } = await createTable(engines.dynamodb, {
-    name: tableName,
-    partitionKey: 'key',
-    stream: 'NEW_AND_OLD_IMAGES',
-  });
-  if (streamArn === undefined) throw invalidOption('engine', 'the pipeline needs a table stream: use DynamoDB Local');
-  await engines.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
-  await waitForActiveStream(engines.kinesis, streamName);
-
-  // The consumer's own client: the injected crashes must not touch the lab's reads.
-  const consumerDynamoDB = new DynamoDBClient({ ...localClientConfig, endpoint: engines.endpoint });
-  const consumerClient = DynamoDBDocumentClient.from(consumerDynamoDB);
-  const crashes = injectCrashes(consumerClient, faults.crash, seed);
-  const counts = { applied: 0, stale: 0, duplicate: 0, failed: 0 };
-  const consumedIds = new Set<string>();
-  const observe = (event: OutcomeEvent) => {
-    if (event.status === 'applied' || event.status === 'stale' || event.status === 'duplicate') {
-      counts[event.status] += 1;
-      const eventId = event.context?.eventId;
-      if (typeof eventId === 'string') consumedIds.add(eventId);
-    } else counts.failed += 1;
-  };
-  const naive = createNaiveConsumer({ client: consumerClient, tableName, observe });
-  const handler =
-    options.variant === 'safe' ? createConsumer({ client: consumerClient, tableName, collapse, observe }) : naive;
-  let published = 0;
-  const runner = await runKinesisEventSource({
-    client: engines.kinesis,
-    streamName,
-    // The naive consumer throws and the whole batch is retried; it never answers with batchItemFailures.
-    handler: options.variant === 'safe' ? handler : async (event) => naive(event),
-    batchSize,
-    parallelizationFactor,
-    // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
-    maxRetries: 100,
-    faults: {
-      seed,
-      duplicateDelivery: faults.duplicateDelivery,
-      lostResponse: faults.lostResponse,
-      concurrentInvocation: faults.concurrentInvocation,
-    },
-  });
-  const progress = (): PipelineProgress => ({
-    published,
-    consumed: consumedIds.size,
-    outcomes: { ...counts },
-    source: runner.stats(),
-  });
-  const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
+  // The consumer's client is the harness's (its own stack: the injected crashes never touch the lab's reads); the
+  // event source runner, not the scheduler, decides the concurrency here.
+  const harness = openHarness({ endpoint: engines.endpoint, seed, gate: false });
   try {
-    const produce = createProducer({ kinesis: engines.kinesis, streamName });
-    // One producer invocation at a time: each key's changes are published in version order, retries aside.
-    for (const invocation of invocations) published += (await produce({ changes: invocation.changes })).published;
-    await runner.drain();
+    return await runWithHarness(harness);
   } finally {
-    if (ticker) clearInterval(ticker);
-    await runner.stop();
-    consumerDynamoDB.destroy();
+    await harness.close();
   }
-  options.onProgress?.(progress());
 
-  const stored = await readState(engines.dynamodb, tableName);
-  const log = await readCommitLog(engines.streams, streamArn);
-  await deleteTable(engines.dynamodb, tableName);
-  await engines.kinesis.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
-  return {
-    variant: options.variant,
-    seed,
-    events,
-    keys,
-    shards,
-    batchSize,
-    parallelizationFactor,
-    collapse,
-    produced: {
+  async function runWithHarness(harness: Harness): Promise<PipelineResult> {
+    const { name: tableName, streamArn } = await harness.table('pipeline_state', {
+      partitionKey: 'key',
+      stream: 'NEW_AND_OLD_IMAGES',
+    });
+    const streamName = uniqueTableName('pipeline_events');
+    if (streamArn === undefined) throw invalidOption('engine', 'the pipeline needs a table stream: use DynamoDB Local');
+    await engines.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shards }));
+    await waitForActiveStream(engines.kinesis, streamName);
+
+    const consumerClient = harness.client;
+    const crashes = injectCrashes(consumerClient, faults.crash, seed);
+    const counts = { applied: 0, stale: 0, duplicate: 0, failed: 0 };
+    const consumedIds = new Set<string>();
+    const observe = (event: OutcomeEvent) => {
+      if (event.status === 'applied' || event.status === 'stale' || event.status === 'duplicate') {
+        counts[event.status] += 1;
+        const eventId = event.context?.eventId;
+        if (typeof eventId === 'string') consumedIds.add(eventId);
+      } else counts.failed += 1;
+    };
+    const build = options.consumer ?? (options.variant === 'safe' ? safeConsumer : naiveConsumer);
+    const consume = build({ client: consumerClient, tableName, collapse, observe });
+    let published = 0;
+    const runner = await runKinesisEventSource({
+      client: engines.kinesis,
+      streamName,
+      // A consumer that throws (the naive one) fails the whole batch, which Lambda retries whole.
+      handler: async (event) => (await consume(event)) ?? undefined,
+      batchSize,
+      parallelizationFactor,
+      // Lambda's default retries until the record expires; a bound keeps a broken consumer from running forever.
+      maxRetries: 100,
+      faults: {
+        seed,
+        duplicateDelivery: faults.duplicateDelivery,
+        lostResponse: faults.lostResponse,
+        concurrentInvocation: faults.concurrentInvocation,
+      },
+    });
+    const progress = (): PipelineProgress => ({
+      published,
+      consumed: consumedIds.size,
+      outcomes: { ...counts },
+      source: runner.stats(),
+    });
+    const ticker = options.onProgress ? setInterval(() => options.onProgress?.(progress()), 1000) : undefined;
+    try {
+      const partitionKey =
+        partitionBy === 'key'
+          ? (change: StateChange) => change.key
+          : (change: StateChange) => gatewayPartitionKey(change, 16);
+      const produce = (options.producer ?? kinesisProducer)({ kinesis: engines.kinesis, streamName, partitionKey });
+      // One producer invocation at a time: each key's changes are published in version order, retries aside.
+      for (const invocation of invocations) published += await produce(invocation.changes);
+      await runner.drain();
+    } finally {
+      if (ticker) clearInterval(ticker);
+      await runner.stop();
+    }
+    options.onProgress?.(progress());
+
+    const stored = await readState(engines.dynamodb, tableName);
+    const log = await readCommitLog(engines.streams, streamArn);
+    await engines.kinesis.send(new DeleteStreamCommand({ StreamName: streamName })).catch(() => undefined);
+    return {
+      variant: options.variant,
+      seed,
       events,
-      records: published,
-      producerRetries: invocations.filter((invocation) => invocation.retry).length,
-    },
-    consumed: consumedIds.size,
-    outcomes: { ...counts },
-    source: runner.stats(),
-    crashes: crashes.count,
-    verdict: judgePipeline(produced, stored, log),
-    durationMs: performance.now() - started,
-  };
+      keys,
+      shards,
+      batchSize,
+      parallelizationFactor,
+      collapse,
+      partitionBy,
+      produced: {
+        events,
+        records: published,
+        producerRetries: invocations.filter((invocation) => invocation.retry).length,
+      },
+      consumed: consumedIds.size,
+      outcomes: { ...counts },
+      source: runner.stats(),
+      crashes: crashes.count,
+      verdict: judgePipeline(produced, stored, log),
+      durationMs: performance.now() - started,
+    };
+  }
 }
 
 /**

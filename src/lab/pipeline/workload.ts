@@ -1,6 +1,24 @@
 /** @module The pipeline's workload (pure): versioned changes per key, and the producer invocations that publish them. */
-import type { StateChange } from '../../../examples/pipeline/state-change.js';
 import { type Random, randomInt, shuffled } from '../../testing/random.js';
+
+/** A versioned state change: `version` grows by one per change of a key. */
+export interface StateChange {
+  readonly key: string;
+  readonly version: number;
+  readonly temperature: number;
+}
+
+/**
+ * The Kinesis partition key of a change when the stream is partitioned by the gateway that relayed it, not by the
+ * device: a device's changes reach the stream through any of `gateways` gateways (drawn from key and version, so a
+ * retried invocation publishes a change to the same shard again). Kinesis then orders a key's changes only within a
+ * gateway, and Lambda's concurrent batches (several shards, `ParallelizationFactor`) hold one key at once.
+ */
+export function gatewayPartitionKey(change: StateChange, gateways: number): string {
+  let hash = 2166136261;
+  for (const char of `${change.key}#${change.version}`) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619);
+  return `gateway-${String((hash >>> 0) % gateways).padStart(2, '0')}`;
+}
 
 /** One producer invocation: its changes, and whether it is a retry of an earlier invocation (it publishes again). */
 export interface ProducerInvocation {
