@@ -20,6 +20,10 @@ const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : undefined;
 if (rounds !== undefined && !(Number.isSafeInteger(rounds) && rounds > 0))
   throw new Error('--rounds must be a positive integer');
+// `--ops 300` shortens each round (default 1000 operations), for a loaded machine.
+const opsArg = process.argv.indexOf('--ops');
+const ops = opsArg >= 0 ? Number(process.argv[opsArg + 1]) : undefined;
+if (ops !== undefined && !(Number.isSafeInteger(ops) && ops > 0)) throw new Error('--ops must be a positive integer');
 // `--events 10000` sizes the streams workload (default 20,000: about 12 minutes for both streams runs on 2 cores).
 const eventsArg = process.argv.indexOf('--events');
 const events = eventsArg >= 0 ? Number(process.argv[eventsArg + 1]) : undefined;
@@ -46,7 +50,9 @@ try {
   const overhead = wanted('overhead') ? await benchOverhead() : undefined;
   if (overhead) printOverhead(overhead);
   const primitives = wanted('primitives')
-    ? await pinned(engine, () => benchPrimitives(engine, rounds === undefined ? {} : { rounds }))
+    ? await pinned(engine, () =>
+        benchPrimitives(engine, { ...(rounds === undefined ? {} : { rounds }), ...(ops === undefined ? {} : { ops }) }),
+      )
     : undefined;
   if (primitives)
     printComparisons('Write primitives vs raw commands (same condition, same engine, same run)', primitives);

@@ -47,6 +47,7 @@ const labJson = z
               .strict(),
           ),
           upstreamCalls: z.array(z.number()).optional(),
+          measurements: z.record(z.string(), z.array(z.number())).optional(),
           nondeterministicRuns: z.number().int().nonnegative(),
         })
         .strict(),

@@ -12,7 +12,7 @@ import { onInterrupt } from './interrupt.js';
 import { invocationPrefix, replayCommand } from './replay.js';
 import { renderHtml } from './report/html.js';
 import { labPassed, toLabJson } from './report/json.js';
-import { progressPrinter, renderFailures, renderTable } from './report/terminal.js';
+import { progressPrinter, renderFailures, renderMeasurements, renderTable } from './report/terminal.js';
 
 /** Seeds per variant when neither --runs nor --seed is given: enough to expose each race, under 2 minutes on 2 cores. */
 export const defaultRuns = 12;
@@ -96,6 +96,8 @@ export async function runLabCommand(argv: readonly string[]): Promise<number> {
       console.log(JSON.stringify(report, null, 2));
     } else {
       console.log(`\n${renderTable(summaries)}`);
+      const measured = renderMeasurements(summaries);
+      if (measured) console.log(`\nMeasured per run (mean over the runs):\n${measured}`);
       const failures = renderFailures(summaries, replay);
       if (failures) console.log(`\nFirst failing run of each variant:\n${failures}`);
       console.log(

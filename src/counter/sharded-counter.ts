@@ -1,13 +1,15 @@
-/** @module shardedCounter: a hot counter spread over N items, one atomic ADD per increment, one BatchGet per read. */
+/** @module shardedCounter: a hot counter spread over N items, one exactly-once ADD per increment, one BatchGet per read. */
 import {
   BatchGetCommand,
   type BatchGetCommandInput,
-  UpdateCommand,
+  TransactWriteCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { type CallOptions, Operation } from '../request/operation.js';
+import { transactOne } from '../request/transact-one.js';
+import { newWriteToken } from '../request/write-token.js';
 import { backoffDelay, sleep } from '../retry/backoff.js';
 import { checkCallOptions } from '../rules/call-options.js';
 import { reservedNameRule } from '../rules/items.js';
@@ -34,12 +36,16 @@ export interface ShardedCounterOptions extends CallOptions {
  * sum: `read` is N reads in one BatchGet, not a snapshot, and an increment checked against a `read` can race with
  * other increments. So "the total never exceeds 100" cannot be enforced by a sharded counter; for a hard limit use
  * one item with `guardedUpdate`, or a transaction that condition-checks every shard (and conflicts under load).
- * An increment whose response was lost and which the SDK retried is counted twice: ADD is not idempotent.
+ *
+ * Exactly once: ADD is not idempotent, so each increment is a one-action TransactWriteItems with a ClientRequestToken
+ * (DynamoDB applies a token at most once within 10 minutes); an increment whose response was lost is resent (by the
+ * SDK, or by racesafe once the SDK gave up) and counted once. The price: twice the write units of a plain UpdateItem.
+ * See docs/exactness.md.
  */
 export interface ShardedCounter {
   /** The key of each shard, in order. */
   readonly shardKeys: readonly Item[];
-  /** Adds `by` (default 1, may be negative) to one random shard, in one atomic UpdateItem. */
+  /** Adds `by` (default 1, may be negative) to one random shard, in one atomic write applied at most once. */
   increment(by?: number): Promise<void>;
   /** The sum of all shards, read in one BatchGetItem (retrying unprocessed keys). */
   read(): Promise<number>;
@@ -130,10 +136,11 @@ export function shardedCounter(table: Table, key: Item, options: ShardedCounterO
       if (rule !== undefined) throw invalidInput('by', rule);
       const index = Math.min(shards - 1, Math.floor(random() * shards));
       const shard = shardKeys[index] as Item;
-      const request = buildShardIncrement(table, shard, attribute, by);
+      const request = transactOne({ update: buildShardIncrement(table, shard, attribute, by) }, newWriteToken());
       const operation = new Operation(table, 'shardedCounter.increment', shard, options);
       await operation.run(async () => {
-        await operation.send(() => table.client.send(new UpdateCommand(request)));
+        // The token recognises a resend of an increment that landed: safe to resend after a lost response.
+        await operation.send(() => table.client.send(new TransactWriteCommand(request)), 'ambiguous');
         return { status: 'applied' as const };
       });
     },

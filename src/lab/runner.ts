@@ -42,6 +42,8 @@ export interface VariantSummary {
   readonly timeline: readonly LabTimelineEntry[];
   /** Upstream calls per run, for stories that count them. */
   readonly upstreamCalls?: readonly number[];
+  /** The story's own counts per run (`RunVerdict.measurements`), by name: tenant-leak's cold starts, for example. */
+  readonly measurements?: Readonly<Record<string, readonly number[]>>;
   /** Runs whose interleaving the scheduler could not keep deterministic (its watchdog fired): 0 means replayable. */
   readonly nondeterministicRuns: number;
 }
@@ -113,6 +115,7 @@ async function runVariant(
   let nondeterministicRuns = 0;
   const latencies: number[] = [];
   const upstreamCalls: number[] = [];
+  const measurements: Record<string, number[]> = {};
   for (const [index, seed] of options.seeds.entries()) {
     const outcome = await runOnce(target, scenario, variant, seed);
     requests += outcome.requests;
@@ -121,6 +124,9 @@ async function runVariant(
     latencies.push(...outcome.latenciesMs);
     if (!outcome.deterministic) nondeterministicRuns += 1;
     if (outcome.verdict.upstreamCalls !== undefined) upstreamCalls.push(outcome.verdict.upstreamCalls);
+    for (const [name, value] of Object.entries(outcome.verdict.measurements ?? {})) {
+      measurements[name] = [...(measurements[name] ?? []), value];
+    }
     if (outcome.verdict.anomalies.length > 0) {
       anomalousRuns += 1;
       failingSeeds.push(seed);
@@ -152,6 +158,7 @@ async function runVariant(
     example,
     timeline,
     ...(upstreamCalls.length > 0 ? { upstreamCalls } : {}),
+    ...(Object.keys(measurements).length > 0 ? { measurements } : {}),
     nondeterministicRuns,
   };
 }

@@ -1,13 +1,14 @@
 /** @module cached(): single-flight cache fill in DynamoDB, one loader call per key however many callers miss at once. */
-import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
-import { type CallOptions, checkOptions } from '../request/operation.js';
+import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { checkCallOptions } from '../rules/call-options.js';
 import type { Item, Table } from '../table.js';
 import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { callOptionsOf, resolveKey } from './idempotent.js';
 import { acquireLease, checkDuration, type LeaseOptions, leaseSettings, readLease } from './lease.js';
+import { cachedRules } from './option-rules.js';
 import { hasValidResult, isHeldLive, type LeaseRecord, LeaseState } from './record.js';
-import { type PollOptions, pollOptionNames, waitSettings, waitWhileHeld } from './wait.js';
+import { type PollOptions, waitSettings, waitWhileHeld } from './wait.js';
 
 export interface CachedOptions extends LeaseOptions, HeartbeatOptions {
   /** How long a loaded value is fresh, in ms. @default 60000 */
@@ -28,20 +29,6 @@ export interface CachedOptions extends LeaseOptions, HeartbeatOptions {
   /** Read the cache with a strongly consistent read (twice the read cost; a miss is settled by the lease anyway). @default false */
   readonly consistentRead?: boolean;
 }
-
-/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
-const cachedOptionNames = Object.keys({
-  ttl: true,
-  errorTtl: true,
-  leaseMs: true,
-  clock: true,
-  ttlAttribute: true,
-  retainMs: true,
-  staleWhileRevalidate: true,
-  poll: true,
-  consistentRead: true,
-  heartbeatMs: true,
-} satisfies Record<Exclude<keyof CachedOptions, keyof CallOptions>, true>);
 
 /**
  * Returns the cached value of `key`, or loads it with exactly one `loader` call however many callers miss at once.
@@ -74,7 +61,7 @@ export async function cached<T>(
   loader: (signal: AbortSignal) => T | Promise<T>,
   options: CachedOptions = {},
 ): Promise<T> {
-  checkOptions(options, cachedOptionNames, 'cached');
+  checkCallOptions(options, cachedRules, 'cached');
   if (typeof loader !== 'function') throw invalidInput('loader', 'must be a function');
   const ttl = options.ttl ?? 60_000;
   const errorTtl = options.errorTtl ?? 1_000;
@@ -85,7 +72,6 @@ export async function cached<T>(
   if (options.consistentRead !== undefined && typeof options.consistentRead !== 'boolean') {
     throw invalidOption('consistentRead', 'must be a boolean');
   }
-  rejectUnknownOptions(options.poll, pollOptionNames, 'poll');
   const settings = leaseSettings(table, options);
   const { clock } = settings;
   const call = callOptionsOf(options);

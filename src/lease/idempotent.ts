@@ -1,15 +1,17 @@
 /** @module idempotent(): run a function once per key, store its result, replay it to duplicates; a Lambda wrapper. */
 import type { Context } from 'aws-lambda';
-import { invalidInput, invalidOption, RacesafeError, rejectUnknownOptions } from '../errors.js';
-import { type CallOptions, callOptionNames, checkOptions } from '../request/operation.js';
+import { invalidInput, invalidOption, RacesafeError } from '../errors.js';
+import { type CallOptions, callOptionNames } from '../request/operation.js';
+import { checkCallOptions } from '../rules/call-options.js';
 import type { Item, Table } from '../table.js';
 import { tenantScope } from '../tenant/scope.js';
 import { type HeartbeatOptions, heartbeatInterval } from './heartbeat.js';
 import { runHolding } from './hold.js';
 import { acquireLease, checkDuration, type LeaseOptions, type LeaseSettings, leaseSettings } from './lease.js';
+import { idempotentRules } from './option-rules.js';
 import { payloadHash } from './payload.js';
 import { hasValidResult, isHeldLive, type LeaseRecord } from './record.js';
-import { inProgress, type PollOptions, pollOptionNames, waitSettings, waitWhileHeld } from './wait.js';
+import { inProgress, type PollOptions, waitSettings, waitWhileHeld } from './wait.js';
 
 /** What `idempotent` needs to know; `A` are the wrapped function's arguments. */
 export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions, HeartbeatOptions {
@@ -35,22 +37,6 @@ export interface IdempotentOptions<A extends unknown[]> extends LeaseOptions, He
   readonly poll?: PollOptions;
 }
 
-/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
-const idempotentOptionNames = Object.keys({
-  table: true,
-  key: true,
-  ttl: true,
-  leaseMs: true,
-  clock: true,
-  ttlAttribute: true,
-  retainMs: true,
-  onInProgress: true,
-  validatePayload: true,
-  onError: true,
-  poll: true,
-  heartbeatMs: true,
-} satisfies Record<Exclude<keyof IdempotentOptions<never>, keyof CallOptions>, true>);
-
 /** Options validated once, when the function is wrapped. */
 interface IdempotentConfig {
   readonly table: Table;
@@ -64,13 +50,9 @@ interface IdempotentConfig {
   readonly call: CallOptions;
 }
 
-function idempotentConfig(
-  options: IdempotentOptions<never>,
-  where: string,
-  extra: readonly string[],
-): IdempotentConfig {
+function idempotentConfig(options: IdempotentOptions<never>, where: string): IdempotentConfig {
   if (typeof options !== 'object' || options === null) throw invalidOption(where, 'options are required');
-  checkOptions(options, [...idempotentOptionNames, ...extra], where);
+  checkCallOptions(options, idempotentRules, where);
   if (typeof options.table?.client?.send !== 'function')
     throw invalidOption('table', 'must be a table from defineTable');
   if (typeof options.key !== 'function') throw invalidOption('key', 'must be a function from the arguments to a key');
@@ -95,7 +77,6 @@ function idempotentConfig(
   if (validate !== undefined && typeof validate !== 'boolean' && typeof validate !== 'function') {
     throw invalidOption('validatePayload', 'must be a boolean or a function of the arguments');
   }
-  rejectUnknownOptions(config.poll, pollOptionNames, 'poll');
   waitSettings(config.poll, config.settings.leaseMs, config.settings.clock);
   heartbeatInterval(config.heartbeatMs, config.settings.leaseMs);
   return config;
@@ -151,7 +132,7 @@ export function idempotent<A extends unknown[], R>(
   options: IdempotentOptions<A>,
 ): (...args: A) => Promise<R> {
   if (typeof fn !== 'function') throw invalidInput('fn', 'must be a function');
-  const config = idempotentConfig(options as IdempotentOptions<never>, 'idempotent', []);
+  const config = idempotentConfig(options as IdempotentOptions<never>, 'idempotent');
   const validate = options.validatePayload ?? false;
   return (...args: A) => {
     const key = resolveKey(config.table, options.key(...args));
@@ -212,7 +193,6 @@ export function idempotentHandler<E, R>(
   const config = idempotentConfig(
     { ...rest, ...(typeof leaseMs === 'number' ? { leaseMs } : {}) } as IdempotentOptions<never>,
     'idempotentHandler',
-    [],
   );
   const validate = options.validatePayload ?? false;
   return (event, context) => {

@@ -4,7 +4,7 @@ import { defineTable } from '../table.js';
 import { cached } from './cached.js';
 import { manualClock } from './clock.js';
 import { idempotent, idempotentHandler } from './idempotent.js';
-import { acquireLease, type Lease, leaseSettings } from './lease.js';
+import { acquireLease, type Lease, leaseSettings, readLease } from './lease.js';
 import { canonicalJson, payloadHash } from './payload.js';
 import { toLeaseRecord } from './record.js';
 import {
@@ -141,7 +141,7 @@ describe('options are validated before any request', () => {
       /onInProgress/,
     );
     expect(() => idempotent(async () => 1, { table, key: () => 'k', poll: { capMs: 1, everyMs: 5 } as never })).toThrow(
-      /poll.everyMs/,
+      /poll.*everyMs/,
     );
     expect(() => idempotentHandler(async () => 1, { table, key: () => 'k', leaseMs: 'long' as never })).toThrow(
       /leaseMs/,
@@ -149,6 +149,23 @@ describe('options are validated before any request', () => {
     await expect(cached(table, 'k', async () => 1, { staleWhileRevalidate: -1 })).rejects.toThrow(
       /staleWhileRevalidate/,
     );
+  });
+});
+
+describe('option values (issue 12): a typed error naming the option, before any request', () => {
+  it('poll, payloadHash, consistent, heartbeatMs and errorTtl are checked by their rules', async () => {
+    const refused = (field: RegExp) => new RegExp(`^option [a-zA-Z]+\\.${field.source}`);
+    expect(() => idempotent(async () => 1, { table, key: () => 'k', poll: 5 as never })).toThrow(refused(/poll/));
+    expect(() => idempotent(async () => 1, { table, key: () => 'k', heartbeatMs: -1 })).toThrow(refused(/heartbeatMs/));
+    await expect(acquireLease(table, { pk: 'k' }, { payloadHash: 5 as never })).rejects.toThrow(refused(/payloadHash/));
+    await expect(readLease(table, { pk: 'k' }, { consistent: 'yes' as never })).rejects.toThrow(refused(/consistent/));
+    await expect(cached(table, 'k', async () => 1, { errorTtl: 'x' as never })).rejects.toThrow(refused(/errorTtl/));
+    await expect(cached(table, 'k', async () => 1, { poll: { capMs: 0 } })).rejects.toThrow(refused(/poll/));
+    await expect(cached(table, 'k', async () => 1, { heartbeatMs: 60_000 })).rejects.toThrow(/heartbeatMs/);
+    await expect(readLease(table, { pk: 'k' }, { consistent: 'yes' as never })).rejects.toMatchObject({
+      code: 'validation.invalidOption',
+      details: { field: 'readLease.consistent' },
+    });
   });
 });
 

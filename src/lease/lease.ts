@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, invalidOption } from '../errors.js';
 import { conditionalWrite } from '../request/conditional-write.js';
-import { type CallOptions, checkOptions, Operation, serviceFailure } from '../request/operation.js';
+import { type CallOptions, Operation, serviceFailure } from '../request/operation.js';
+import { checkCallOptions } from '../rules/call-options.js';
 import { checkItemSize, type Item, keyAttributes, keyOf, type Table } from '../table.js';
 import { type Clock, systemClock } from './clock.js';
+import { acquireLeaseRules, completeLeaseRules, leaseRules, readLeaseRules } from './option-rules.js';
 import { type LeaseRecord, LeaseState, leaseAttributes, type StoredError } from './record.js';
 import {
   buildAcquireLease,
@@ -80,14 +82,6 @@ export type ReleaseOutcome<V = unknown> = { readonly status: 'released' } | Leas
 /** What to store on completion: a result, or (for `idempotent` with `onError: 'store'`) a failure. */
 export type LeaseResult = { readonly value: unknown } | { readonly error: StoredError };
 
-/** Derived from the interface, so the list cannot drift from it (call options are checked by `checkOptions`). */
-const leaseOptionNames = Object.keys({
-  leaseMs: true,
-  clock: true,
-  ttlAttribute: true,
-  retainMs: true,
-} satisfies Record<Exclude<keyof LeaseOptions, keyof CallOptions>, true>);
-
 /** Lease options with their defaults applied (once, here). */
 export interface LeaseSettings {
   readonly leaseMs: number;
@@ -150,7 +144,7 @@ export async function acquireLease<V = unknown>(
   key: Item,
   options: AcquireLeaseOptions = {},
 ): Promise<AcquireOutcome<V>> {
-  checkOptions(options, [...leaseOptionNames, 'payloadHash'], 'acquireLease');
+  checkCallOptions(options, acquireLeaseRules, 'acquireLease');
   const itemKey = keyOf(table, key, 'key');
   const settings = leaseSettings(table, options);
   const owner = randomUUID();
@@ -189,7 +183,7 @@ export async function renewLease<V = unknown>(
   lease: Lease,
   options: LeaseOptions = {},
 ): Promise<RenewOutcome<V>> {
-  checkOptions(options, leaseOptionNames, 'renewLease');
+  checkCallOptions(options, leaseRules, 'renewLease');
   const settings = leaseSettings(table, options);
   const now = settings.clock.now();
   const request = buildRenewLease(table, checkedLease(table, lease), settings, now);
@@ -224,7 +218,7 @@ export async function completeLease<V = unknown>(
   result: LeaseResult,
   options: CompleteLeaseOptions = {},
 ): Promise<CompleteOutcome<V>> {
-  checkOptions(options, [...leaseOptionNames, 'validForMs'], 'completeLease');
+  checkCallOptions(options, completeLeaseRules, 'completeLease');
   const settings = { ...leaseSettings(table, options), validForMs: options.validForMs ?? 3_600_000 };
   checkDuration(settings.validForMs, 'validForMs', 0);
   if (typeof result !== 'object' || result === null || !('value' in result || 'error' in result)) {
@@ -261,7 +255,7 @@ export async function releaseLease<V = unknown>(
   lease: Lease,
   options: LeaseOptions = {},
 ): Promise<ReleaseOutcome<V>> {
-  checkOptions(options, leaseOptionNames, 'releaseLease');
+  checkCallOptions(options, leaseRules, 'releaseLease');
   const settings = leaseSettings(table, options);
   const request = buildReleaseLease(table, checkedLease(table, lease), settings, settings.clock.now());
   return fencedWrite<{ status: 'released' }, V>(table, lease, {
@@ -327,7 +321,7 @@ export async function readLease<V = unknown>(
   key: Item,
   options: ReadLeaseOptions = {},
 ): Promise<LeaseRecord<V> | undefined> {
-  checkOptions(options, ['consistent'], 'readLease');
+  checkCallOptions(options, readLeaseRules, 'readLease');
   const itemKey = keyOf(table, key, 'key');
   const operation = new Operation(table, 'readLease', itemKey, options);
   const request = { TableName: table.name, Key: itemKey, ConsistentRead: options.consistent ?? true };

@@ -13,6 +13,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
+import { shardedCounter } from '../counter/sharded-counter.js';
 import { RacesafeError } from '../errors.js';
 import { decrement, increment } from '../expression/update.js';
 import { manualClock } from '../lease/clock.js';
@@ -113,6 +114,93 @@ async function otherOrders(name: string, count: number) {
     );
   }
 }
+
+describe('a landed write whose response was lost, then throttled until the budget is spent', () => {
+  // Operation.send throws the *last* error: a throttle, so the caller is told "throttled" (service.failure) although
+  // the first attempt committed. A caller who treats throttling as "not applied" and retries applies it twice.
+  it('guardedUpdate (the SDK gives up at once): never service.failure, the stock is decremented once', async () => {
+    const name = await stockTable(10);
+    const { client } = attacked(
+      (command, n) => (command !== 'TransactWriteItems' ? 'pass' : n === 0 ? 'lose' : 'throttle'),
+      {
+        maxAttempts: 1,
+      },
+    );
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const result = await told(guardedUpdate(table, { pk: 'sku' }, order(1), quick));
+    expect((await stored(name, 'sku'))?.quantity).toBe(9);
+    expect(['applied', 'write.outcomeUnknown']).toContain(result);
+  });
+
+  it('guardedUpdate (the SDK retried the lost response into throttles): never service.failure', async () => {
+    const name = await stockTable(10);
+    const { client } = attacked(
+      (command, n) => (command !== 'TransactWriteItems' ? 'pass' : n === 0 ? 'lose' : 'throttle'),
+      {
+        maxAttempts: 2,
+      },
+    );
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const result = await told(guardedUpdate(table, { pk: 'sku' }, order(1), quick));
+    expect((await stored(name, 'sku'))?.quantity).toBe(9);
+    expect(['applied', 'write.outcomeUnknown']).toContain(result);
+  }, 30_000);
+
+  it('putIfNewer: never service.failure (a consistent read would even find its token)', async () => {
+    const { name } = await freshTable(engine, { prefix: 'reve', stream: false });
+    const { client } = attacked((command, n) => (command !== 'PutItem' ? 'pass' : n === 0 ? 'lose' : 'throttle'), {
+      maxAttempts: 1,
+    });
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const result = await told(putIfNewer(table, { pk: 'd', version: 5 }, quick));
+    expect((await stored(name, 'd'))?.version).toBe(5);
+    expect(['applied', 'write.outcomeUnknown']).toContain(result);
+  });
+});
+
+describe('the read racesafe makes after a committed guardedUpdate loses its response', () => {
+  for (const sdkAttempts of [1, 3]) {
+    it(`SDK maxAttempts ${sdkAttempts}, every SDK attempt of the read lost once: applied, not service.failure`, async () => {
+      const name = await stockTable(10);
+      const { client } = attacked((command, n) => (command === 'GetItem' && n < sdkAttempts ? 'lose' : 'pass'), {
+        maxAttempts: sdkAttempts,
+      });
+      const table = defineTable({ client, name, partitionKey: 'pk' });
+      const result = await told(guardedUpdate(table, { pk: 'sku' }, order(1)));
+      expect((await stored(name, 'sku'))?.quantity).toBe(9);
+      expect(result).toBe('applied');
+    }, 30_000);
+  }
+});
+
+describe('a shardedCounter increment whose response was lost', () => {
+  it('shardedCounter.increment whose response was lost is counted once (the claim covers every write racesafe sends)', async () => {
+    const { name } = await freshTable(engine, { prefix: 'reve', stream: false });
+    const { client, log } = attacked((command, n) => (command === 'TransactWriteItems' && n === 0 ? 'lose' : 'pass'));
+    const table = defineTable({ client, name, partitionKey: 'pk' });
+    const counter = shardedCounter(table, { pk: 'views' }, { shards: 1 });
+    const result = await told(counter.increment().then(() => ({ status: 'applied' })));
+    // Told applied, so it must count once; an honest "may have landed" error would also do.
+    expect(log).toContain('TransactWriteItems#0:lose');
+    expect({ result, count: await counter.read() }).toEqual({ result: 'applied', count: 1 });
+  });
+
+  it('its naive twin, a plain ADD through the same attacked client, counts 2', async () => {
+    const { name } = await freshTable(engine, { prefix: 'reve', stream: false });
+    const { client, log } = attacked((command, n) => (command === 'UpdateItem' && n === 0 ? 'lose' : 'pass'));
+    await client.send(
+      new UpdateCommand({
+        TableName: name,
+        Key: { pk: 'views' },
+        UpdateExpression: 'ADD #c :one',
+        ExpressionAttributeNames: { '#c': 'count' },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    expect(log).toContain('UpdateItem#0:lose');
+    expect((await stored(name, 'views'))?.count).toBe(2);
+  });
+});
 
 describe('lost responses after commit with other writes in between (refused attacks)', () => {
   for (const between of [0, 1, 16, 17, 100]) {

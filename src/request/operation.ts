@@ -46,6 +46,11 @@ export type Resend = 'throttled' | 'ambiguous';
 export interface SendLimits {
   /** Attempts of this request (the SDK's included) after which it is not sent again. @default the policy's */
   readonly maxAttempts?: number;
+  /**
+   * The request only reads (a consistent GetItem): resending it after any failure is safe, and its lost responses say
+   * nothing about whether the call's writes landed, so they do not set {@link Operation.resent}. @default false
+   */
+  readonly read?: boolean;
 }
 
 /** One call of a primitive in progress: counts requests, resends, emits events. */
@@ -106,19 +111,29 @@ export class Operation<S extends OperationScope = Table> {
     // sends a new request after every conflict, each with a budget of its own.
     const first = performance.now();
     let sent = 0;
+    // Once an attempt of this request may have committed (it failed ambiguously, or the SDK sent it more than once and
+    // what failed first is not known), a later throttle or error must not be reported as "not applied".
+    let mayHaveLanded = false;
+    const write = limits.read !== true;
+    const resendable: Resend = write ? resend : 'ambiguous';
     for (let round = 0; ; round++) {
       try {
         const result = await request();
-        this.#counted(result);
+        this.#counted(result, write);
         return result;
       } catch (error) {
-        sent += this.#counted(error);
+        const attempts = this.#counted(error, write);
+        sent += attempts;
         const why = resendReason(error);
-        if (why === 'ambiguous') this.resent = true;
-        const allowed = why === 'throttled' || (why === 'ambiguous' && resend === 'ambiguous');
-        if (!allowed) throw error;
+        if (write && (why === 'ambiguous' || attempts > 1)) {
+          this.resent = true;
+          mayHaveLanded = true;
+        }
+        const unknown = mayHaveLanded && resendable === 'ambiguous' && !isRefusal(error);
+        const allowed = why === 'throttled' || (why === 'ambiguous' && resendable === 'ambiguous');
+        if (!allowed) throw unknown ? this.#outcomeUnknown(error, sent, first) : error;
         if (sent >= maxAttempts || performance.now() - first >= policy.maxTotalMs) {
-          throw why === 'ambiguous' ? this.#outcomeUnknown(error, sent, first) : error;
+          throw unknown || (why === 'ambiguous' && write) ? this.#outcomeUnknown(error, sent, first) : error;
         }
         this.emit('retried', failureName(error));
         await sleep(backoffDelay(round, policy));
@@ -126,10 +141,10 @@ export class Operation<S extends OperationScope = Table> {
     }
   }
 
-  #counted(responseOrError: unknown): number {
+  #counted(responseOrError: unknown, write: boolean): number {
     const attempts = sdkAttempts(responseOrError);
     this.attempts += attempts;
-    if (attempts > 1) this.resent = true;
+    if (write && attempts > 1) this.resent = true;
     return attempts;
   }
 
@@ -155,6 +170,15 @@ export class Operation<S extends OperationScope = Table> {
       throw wrapped;
     }
   }
+}
+
+/**
+ * The service's answer that it refused the request (a failed condition, a cancelled transaction): it goes to the
+ * caller's classifier, which knows how to read it after a resend.
+ */
+function isRefusal(error: unknown): boolean {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
 }
 
 /**

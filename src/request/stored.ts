@@ -43,8 +43,11 @@ export function conditionFailureItem(error: unknown): Item | undefined {
 /** A strongly consistent read: the fallback when a failed condition did not return the stored item. */
 export async function readConsistently(operation: Operation<Table>, key: Item): Promise<Item | undefined> {
   const { table } = operation;
-  const result = await operation.send(() =>
-    table.client.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true })),
+  // A read is idempotent: resent after a lost response too, without making the call's writes "may have landed".
+  const result = await operation.send(
+    () => table.client.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true })),
+    'ambiguous',
+    { read: true },
   );
   return result.Item;
 }

@@ -49,6 +49,7 @@ describe('values as DynamoDB stores them', () => {
     expect(refusal(new Set([1, 1n]))?.rule).toMatch(/same value twice/);
     expect(refusal(new Set([Buffer.from('ab'), new Uint8Array([97, 98])]))?.rule).toMatch(/same value twice/);
     expect(refusal(() => 1)?.rule).toMatch(/function/);
+    expect(refusal({ x: { constructor: [] } })?.field).toBe('item.a.x.constructor');
   });
 
   it('allows 31 documents inside an attribute and refuses the 32nd, as DynamoDB Local does', () => {

@@ -112,6 +112,12 @@ class Walker {
   }
 
   object(object: Record<string, unknown>, level: number): number {
+    // The DocumentClient's marshaller tells types apart by `value.constructor.name`: an own `constructor` attribute
+    // makes it read the map as a Set, a Map, a class instance (refused) or binary, so the map is not stored as given.
+    if (Object.hasOwn(object, 'constructor')) {
+      this.#trail.push('constructor');
+      this.fail("a map attribute named 'constructor' is misread by the DocumentClient's marshaller; rename it");
+    }
     let size = 3;
     for (const name of Object.keys(object)) {
       this.#trail.push(name);

@@ -26,6 +26,8 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { freshTable, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
+import { kinesisHandler } from '../stream/sources/kinesis.js';
+import { kinesisRecord } from '../stream/stream.test-support.js';
 import type { Table } from '../table.js';
 import { localClientConfig } from '../testing/dynamodb-engine.js';
 import { type AccessRequest, enforceLeadingKeys } from '../testing/tenant-enforcer.js';
@@ -659,5 +661,36 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
     expect(enforcer.stats).toEqual({ allowed: 0, denied: 2 });
     await putIfNewer(blue, { pk: 'k0', version: 1 });
     expect(enforcer.stats.allowed).toBe(1);
+  });
+
+  it("a stream that carries several tenants: collapse by a tenant-blind key drops green's write under blue's; a key with the tenant keeps both", async () => {
+    const { table } = await freshTable(engine, { prefix: 'adv-collapse', stream: false });
+    type Reading = { tenant: string; pk: string; version: number; total: number };
+    // The producer keys its Kinesis records by order id, as if it had one tenant: blue and green share 'order-1'.
+    const records = [
+      kinesisRecord('order-1', { tenant: 'green', pk: 'order-1', version: 3, total: 30 }, 1),
+      kinesisRecord('order-1', { tenant: 'blue', pk: 'order-1', version: 5, total: 50 }, 2),
+    ];
+    const run = async (key: ((reading: Reading) => string) | undefined) => {
+      const statuses: string[] = [];
+      const handler = kinesisHandler<Reading>({
+        parse: (payload) => payload as Reading,
+        version: (reading) => reading.version,
+        collapse: true,
+        ...(key === undefined ? {} : { key }),
+        observe: (event) => statuses.push(event.status),
+        handle: ({ tenant, ...reading }, record) => putIfNewer(tenantScope(table, tenant), reading, record.callOptions),
+      });
+      expect(await handler({ Records: records })).toEqual({ batchItemFailures: [] });
+      return statuses;
+    };
+    // Naive: the default lane key is the record's partition key; collapse keeps blue's v5 and reports green's v3
+    // stale, although green has no order-1 at all.
+    expect(await run(undefined)).toContain('stale');
+    expect(await getCurrent(tenantScope(table, 'green'), { pk: 'order-1' })).toBeUndefined();
+    // Safe: the tenant is part of the key, so each tenant's records collapse among themselves.
+    expect(await run((reading) => `${reading.tenant}#${reading.pk}`)).not.toContain('stale');
+    expect(await getCurrent(tenantScope(table, 'green'), { pk: 'order-1' })).toMatchObject({ version: 3, total: 30 });
+    expect(await getCurrent(tenantScope(table, 'blue'), { pk: 'order-1' })).toMatchObject({ version: 5, total: 50 });
   });
 });

@@ -1,7 +1,7 @@
 /** @module Every attribute name and value goes through a placeholder: awkward names and hostile strings on a real engine. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { useEngine } from '../../test/engine.js';
+import { itWhen, useEngine } from '../../test/engine.js';
 import { decrement, increment, remove, setIfNotExists } from '../expression/update.js';
 import { defineTable, type Item, isTokenAttribute, type Table } from '../table.js';
 import { createTable, uniqueTableName } from '../testing/tables.js';
@@ -119,62 +119,68 @@ describe('attribute names and values are placeholders on a real engine', () => {
     expect(withoutTokens(table, await stored(table))).toEqual({ ...rest, timestamp: 3, a: { c: 1 } });
   });
 
-  it('guardedUpdate guards and changes reserved and dotted names, and names the guard that failed', async () => {
-    const table = await awkwardTable();
-    // A top-level `a.b` and no map `a`: read as a path, `a.b` would not exist.
-    const seed = { ...key, timestamp: 1, total: 2, status: 'open', 'a.b': 'x.y' };
-    await engine.client.send(new PutCommand({ TableName: table.name, Item: seed }));
-    const sell = {
-      changes: { total: decrement(1), 'a.b': 'sold' },
-      require: { total: { gte: 1 }, status: { eq: 'open' }, 'a.b': { exists: true }, name: { eq: 'n-1' } },
-    };
-    expect(await guardedUpdate(table, key, sell)).toEqual({
-      status: 'applied',
-      item: { ...seed, total: 1, 'a.b': 'sold' },
-    });
-    expect((await guardedUpdate(table, key, sell)).status).toBe('applied');
-    expect(await guardedUpdate(table, key, sell)).toEqual({
-      status: 'rejected',
-      current: { ...seed, total: 0, 'a.b': 'sold' },
-      reason: 'total >= 1',
-      failed: ['total >= 1'],
-    });
+  itWhen(['transactions'])(
+    'guardedUpdate guards and changes reserved and dotted names, and names the guard that failed',
+    async () => {
+      const table = await awkwardTable();
+      // A top-level `a.b` and no map `a`: read as a path, `a.b` would not exist.
+      const seed = { ...key, timestamp: 1, total: 2, status: 'open', 'a.b': 'x.y' };
+      await engine.client.send(new PutCommand({ TableName: table.name, Item: seed }));
+      const sell = {
+        changes: { total: decrement(1), 'a.b': 'sold' },
+        require: { total: { gte: 1 }, status: { eq: 'open' }, 'a.b': { exists: true }, name: { eq: 'n-1' } },
+      };
+      expect(await guardedUpdate(table, key, sell)).toEqual({
+        status: 'applied',
+        item: { ...seed, total: 1, 'a.b': 'sold' },
+      });
+      expect((await guardedUpdate(table, key, sell)).status).toBe('applied');
+      expect(await guardedUpdate(table, key, sell)).toEqual({
+        status: 'rejected',
+        current: { ...seed, total: 0, 'a.b': 'sold' },
+        reason: 'total >= 1',
+        failed: ['total >= 1'],
+      });
 
-    // A hostile operand is compared as a value: were it expression text, the condition would hold (or not parse).
-    const injected = await guardedUpdate(table, key, {
-      changes: { total: increment(10) },
-      require: { status: { eq: hostile } },
-    });
-    expect(injected).toMatchObject({ status: 'rejected', failed: [`status = ${JSON.stringify(hostile)}`] });
-    const dotted = await guardedUpdate(table, key, {
-      changes: { total: increment(10) },
-      require: { 'a.b': { exists: false } },
-    });
-    expect(dotted).toMatchObject({ status: 'rejected', failed: ['a.b does not exist'] });
-    expect(withoutTokens(table, await stored(table))).toEqual({ ...seed, total: 0, 'a.b': 'sold' });
-  });
+      // A hostile operand is compared as a value: were it expression text, the condition would hold (or not parse).
+      const injected = await guardedUpdate(table, key, {
+        changes: { total: increment(10) },
+        require: { status: { eq: hostile } },
+      });
+      expect(injected).toMatchObject({ status: 'rejected', failed: [`status = ${JSON.stringify(hostile)}`] });
+      const dotted = await guardedUpdate(table, key, {
+        changes: { total: increment(10) },
+        require: { 'a.b': { exists: false } },
+      });
+      expect(dotted).toMatchObject({ status: 'rejected', failed: ['a.b does not exist'] });
+      expect(withoutTokens(table, await stored(table))).toEqual({ ...seed, total: 0, 'a.b': 'sold' });
+    },
+  );
 
-  it('deleteIfNotNewer leaves a tombstone under the awkward names, and a newer update clears it', async () => {
-    const table = await awkwardTable();
-    await putIfNewer(table, { ...key, timestamp: 5, status: 'open' });
-    expect(await deleteIfNotNewer(table, key, 4)).toMatchObject({ status: 'stale', current: { timestamp: 5 } });
-    expect(await deleteIfNotNewer(table, key, 5)).toEqual({
-      status: 'applied',
-      previous: { ...key, timestamp: 5, status: 'open' },
-    });
-    const tombstone = await stored(table);
-    expect(withoutTokens(table, tombstone)).toEqual({ ...key, timestamp: 5, 'deleted #.mark': true });
-    expect(tombstone?.['tok:#']).toEqual(expect.any(String));
-    expect((await deleteIfNotNewer(table, key, 5)).status).toBe('duplicate');
-    expect((await putIfNewer(table, { ...key, timestamp: 4 })).status).toBe('stale');
-    expect((await guardedUpdate(table, key, { changes: { total: increment(1) } })).status).toBe('missing');
+  itWhen(['transactions'])(
+    'deleteIfNotNewer leaves a tombstone under the awkward names, and a newer update clears it',
+    async () => {
+      const table = await awkwardTable();
+      await putIfNewer(table, { ...key, timestamp: 5, status: 'open' });
+      expect(await deleteIfNotNewer(table, key, 4)).toMatchObject({ status: 'stale', current: { timestamp: 5 } });
+      expect(await deleteIfNotNewer(table, key, 5)).toEqual({
+        status: 'applied',
+        previous: { ...key, timestamp: 5, status: 'open' },
+      });
+      const tombstone = await stored(table);
+      expect(withoutTokens(table, tombstone)).toEqual({ ...key, timestamp: 5, 'deleted #.mark': true });
+      expect(tombstone?.['tok:#']).toEqual(expect.any(String));
+      expect((await deleteIfNotNewer(table, key, 5)).status).toBe('duplicate');
+      expect((await putIfNewer(table, { ...key, timestamp: 4 })).status).toBe('stale');
+      expect((await guardedUpdate(table, key, { changes: { total: increment(1) } })).status).toBe('missing');
 
-    expect((await updateIfNewer(table, key, 6, { status: 'back' })).status).toBe('applied');
-    expect(withoutTokens(table, await stored(table))).toEqual({ ...key, timestamp: 6, status: 'back' });
+      expect((await updateIfNewer(table, key, 6, { status: 'back' })).status).toBe('applied');
+      expect(withoutTokens(table, await stored(table))).toEqual({ ...key, timestamp: 6, status: 'back' });
 
-    const other = { name: 'n-2', 'sort.key': 's-2' };
-    await putIfNewer(table, { ...other, timestamp: 1 });
-    expect((await deleteIfNotNewer(table, other, 1, { mode: 'delete' })).status).toBe('applied');
-    expect(await stored(table, other)).toBeUndefined();
-  });
+      const other = { name: 'n-2', 'sort.key': 's-2' };
+      await putIfNewer(table, { ...other, timestamp: 1 });
+      expect((await deleteIfNotNewer(table, other, 1, { mode: 'delete' })).status).toBe('applied');
+      expect(await stored(table, other)).toBeUndefined();
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { decrement, increment } from '../expression/update.js';
 import { deleteIfNotNewer } from './delete-if-not-newer.js';
 import { guardedUpdate } from './guarded-update.js';
@@ -8,7 +8,7 @@ import { guardedUpdate } from './guarded-update.js';
 const engine = useEngine();
 
 describe('guardedUpdate', () => {
-  it('applies while the guard holds and returns the new item', async () => {
+  itWhen(['transactions'])('applies while the guard holds and returns the new item', async () => {
     const { table } = await freshTable(engine);
     await engine.client.send(new PutCommand({ TableName: table.name, Item: { pk: 'sku', quantity: 3 } }));
     const outcome = await guardedUpdate(
@@ -22,28 +22,31 @@ describe('guardedUpdate', () => {
     expect(outcome).toEqual({ status: 'applied', item: { pk: 'sku', quantity: 1, sold: 2 } });
   });
 
-  it('is rejected, naming the failed guard and returning the current item, when the guard fails', async () => {
-    const { table } = await freshTable(engine);
-    await engine.client.send(
-      new PutCommand({ TableName: table.name, Item: { pk: 'sku', quantity: 1, status: 'open' } }),
-    );
-    const outcome = await guardedUpdate(
-      table,
-      { pk: 'sku' },
-      {
-        changes: { quantity: decrement(2) },
-        require: { quantity: { gte: 2 }, status: { eq: 'open' } },
-      },
-    );
-    expect(outcome).toEqual({
-      status: 'rejected',
-      current: { pk: 'sku', quantity: 1, status: 'open' },
-      reason: 'quantity >= 2',
-      failed: ['quantity >= 2'],
-    });
-  });
+  itWhen(['transactions'])(
+    'is rejected, naming the failed guard and returning the current item, when the guard fails',
+    async () => {
+      const { table } = await freshTable(engine);
+      await engine.client.send(
+        new PutCommand({ TableName: table.name, Item: { pk: 'sku', quantity: 1, status: 'open' } }),
+      );
+      const outcome = await guardedUpdate(
+        table,
+        { pk: 'sku' },
+        {
+          changes: { quantity: decrement(2) },
+          require: { quantity: { gte: 2 }, status: { eq: 'open' } },
+        },
+      );
+      expect(outcome).toEqual({
+        status: 'rejected',
+        current: { pk: 'sku', quantity: 1, status: 'open' },
+        reason: 'quantity >= 2',
+        failed: ['quantity >= 2'],
+      });
+    },
+  );
 
-  it('reports a missing (or deleted) item as its own outcome', async () => {
+  itWhen(['transactions'])('reports a missing (or deleted) item as its own outcome', async () => {
     const { table } = await freshTable(engine);
     expect(await guardedUpdate(table, { pk: 'none' }, { changes: { quantity: decrement(1) } })).toEqual({
       status: 'missing',

@@ -86,63 +86,75 @@ describe('races on DynamoDB Local, each against its naive twin', () => {
     expect([...(await finalVersions(table)).values()]).toEqual(new Array(50).fill(20));
   });
 
-  it('updateWithLock: 2 processes x 20 workers, 400 increments of one item, none lost', async () => {
-    const worker = 'test/workers/increment.ts';
-    const race = async (mode: 'safe' | 'naive') => {
-      const { name } = await freshTable(engine, { prefix: `race_lock_${mode}`, stream: false });
-      const args = ['--import', 'tsx', worker, engine.endpoint, name, mode, '20', '10'];
-      const outputs = await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
-      const reports = outputs.map((output) => JSON.parse(output.stdout) as { increments: number; attempts: number });
-      const stored = await engine.client.send(
-        new GetCommand({ TableName: name, Key: { pk: 'counter' }, ConsistentRead: true }),
-      );
-      return {
-        count: Number(stored.Item?.count),
-        increments: reports.reduce((sum, report) => sum + report.increments, 0),
-      };
-    };
-    const safe = await race('safe');
-    expect(safe.increments).toBe(400);
-    expect(safe.count).toBe(400);
-    const naive = await race('naive');
-    expect(naive.increments).toBe(400);
-    expect(naive.count).toBeLessThan(400);
-  });
-
-  it('guardedUpdate: 12 concurrent orders against a stock of 10: 10 applied, 2 rejected, final 0', async () => {
-    const { table, name } = await freshTable(engine, { prefix: 'race_stock', stream: false });
-    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
-    const outcomes = await Promise.all(
-      Array.from({ length: 12 }, () =>
-        guardedUpdate(table, { pk: 'sku' }, { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } }),
-      ),
-    );
-    const count = (status: string) => outcomes.filter((outcome) => outcome.status === status).length;
-    expect([count('applied'), count('rejected')]).toEqual([10, 2]);
-    const stored = await engine.client.send(
-      new GetCommand({ TableName: name, Key: { pk: 'sku' }, ConsistentRead: true }),
-    );
-    expect(stored.Item?.quantity).toBe(0);
-
-    // The naive twin: read, check, write. Every order "succeeds" and the stock does not add up.
-    await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: 10 } }));
-    let sold = 0;
-    await Promise.all(
-      Array.from({ length: 12 }, async () => {
-        const got = await engine.client.send(
-          new GetCommand({ TableName: name, Key: { pk: 'naive' }, ConsistentRead: true }),
+  itWhen(['transactions'])(
+    'updateWithLock: 2 processes x 20 workers, 400 increments of one item, none lost',
+    async () => {
+      const worker = 'test/workers/increment.ts';
+      const race = async (mode: 'safe' | 'naive') => {
+        const { name } = await freshTable(engine, { prefix: `race_lock_${mode}`, stream: false });
+        const args = ['--import', 'tsx', worker, engine.endpoint, name, mode, '20', '10'];
+        const outputs = await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
+        const reports = outputs.map((output) => JSON.parse(output.stdout) as { increments: number; attempts: number });
+        const stored = await engine.client.send(
+          new GetCommand({ TableName: name, Key: { pk: 'counter' }, ConsistentRead: true }),
         );
-        const quantity = Number(got.Item?.quantity);
-        await think();
-        if (quantity >= 1) {
-          await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: quantity - 1 } }));
-          sold += 1;
-        }
-      }),
-    );
-    const naive = await engine.client.send(
-      new GetCommand({ TableName: name, Key: { pk: 'naive' }, ConsistentRead: true }),
-    );
-    expect(sold + Number(naive.Item?.quantity)).toBeGreaterThan(10);
-  });
+        return {
+          count: Number(stored.Item?.count),
+          increments: reports.reduce((sum, report) => sum + report.increments, 0),
+        };
+      };
+      const safe = await race('safe');
+      expect(safe.increments).toBe(400);
+      expect(safe.count).toBe(400);
+      const naive = await race('naive');
+      expect(naive.increments).toBe(400);
+      expect(naive.count).toBeLessThan(400);
+    },
+  );
+
+  itWhen(['transactions'])(
+    'guardedUpdate: 12 concurrent orders against a stock of 10: 10 applied, 2 rejected, final 0',
+    async () => {
+      const { table, name } = await freshTable(engine, { prefix: 'race_stock', stream: false });
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'sku', quantity: 10 } }));
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          guardedUpdate(
+            table,
+            { pk: 'sku' },
+            { changes: { quantity: decrement(1) }, require: { quantity: { gte: 1 } } },
+          ),
+        ),
+      );
+      const count = (status: string) => outcomes.filter((outcome) => outcome.status === status).length;
+      expect([count('applied'), count('rejected')]).toEqual([10, 2]);
+      const stored = await engine.client.send(
+        new GetCommand({ TableName: name, Key: { pk: 'sku' }, ConsistentRead: true }),
+      );
+      expect(stored.Item?.quantity).toBe(0);
+
+      // The naive twin: read, check, write. Every order "succeeds" and the stock does not add up.
+      await engine.client.send(new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: 10 } }));
+      let sold = 0;
+      await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const got = await engine.client.send(
+            new GetCommand({ TableName: name, Key: { pk: 'naive' }, ConsistentRead: true }),
+          );
+          const quantity = Number(got.Item?.quantity);
+          await think();
+          if (quantity >= 1) {
+            await engine.client.send(
+              new PutCommand({ TableName: name, Item: { pk: 'naive', quantity: quantity - 1 } }),
+            );
+            sold += 1;
+          }
+        }),
+      );
+      const naive = await engine.client.send(
+        new GetCommand({ TableName: name, Key: { pk: 'naive' }, ConsistentRead: true }),
+      );
+      expect(sold + Number(naive.Item?.quantity)).toBeGreaterThan(10);
+    },
+  );
 });

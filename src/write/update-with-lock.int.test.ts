@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
 import { orderedVersion } from '../table.js';
@@ -11,7 +11,7 @@ import { noChange, updateWithLock } from './update-with-lock.js';
 const engine = useEngine();
 
 describe('updateWithLock', () => {
-  it('creates the item at version 1, then bumps the version on each update', async () => {
+  itWhen(['transactions'])('creates the item at version 1, then bumps the version on each update', async () => {
     const { table } = await freshTable(engine);
     const first = await updateWithLock(table, { pk: 'doc' }, (current) => ({
       pk: 'doc',
@@ -25,7 +25,7 @@ describe('updateWithLock', () => {
     expect(second).toMatchObject({ status: 'applied', item: { edits: 2, version: 2 } });
   });
 
-  it('skips the write when mutate returns noChange', async () => {
+  itWhen(['transactions'])('skips the write when mutate returns noChange', async () => {
     const events: OutcomeEvent[] = [];
     const { table } = await freshTable(engine, { observe: (event) => events.push(event) });
     await updateWithLock(table, { pk: 'doc' }, () => ({ pk: 'doc', locked: true }));
@@ -36,7 +36,7 @@ describe('updateWithLock', () => {
     expect(events.map((e) => e.status)).toEqual(['applied', 'unchanged']);
   });
 
-  it('retries on a concurrent change, computing again from the newer item', async () => {
+  itWhen(['transactions'])('retries on a concurrent change, computing again from the newer item', async () => {
     const events: OutcomeEvent[] = [];
     const { table } = await freshTable(engine, { observe: (event) => events.push(event) });
     await updateWithLock(table, { pk: 'doc' }, () => ({ pk: 'doc', edits: 0 }));
@@ -54,29 +54,32 @@ describe('updateWithLock', () => {
     expect(events.map((e) => e.status)).toEqual(['applied', 'retried', 'applied']);
   });
 
-  it('gives up after maxAttempts with a conflict error carrying the attempts and the last item seen', async () => {
-    const { table } = await freshTable(engine);
-    await updateWithLock(table, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
-    let version = 1;
-    const error = await updateWithLock(
-      table,
-      { pk: 'doc' },
-      async () => {
-        version += 1;
-        await engine.client.send(new PutCommand({ TableName: table.name, Item: { pk: 'doc', n: version, version } }));
-        return { pk: 'doc', n: -1 };
-      },
-      { maxAttempts: 3, backoff: { baseMs: 1, capMs: 2 } },
-    ).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RacesafeError);
-    const conflict = error as RacesafeError;
-    expect(conflict.is('write.conflict') && conflict.details).toEqual({
-      attempts: 3,
-      lastSeen: { pk: 'doc', n: 4, version: 4 },
-    });
-  });
+  itWhen(['transactions'])(
+    'gives up after maxAttempts with a conflict error carrying the attempts and the last item seen',
+    async () => {
+      const { table } = await freshTable(engine);
+      await updateWithLock(table, { pk: 'doc' }, () => ({ pk: 'doc', n: 0 }));
+      let version = 1;
+      const error = await updateWithLock(
+        table,
+        { pk: 'doc' },
+        async () => {
+          version += 1;
+          await engine.client.send(new PutCommand({ TableName: table.name, Item: { pk: 'doc', n: version, version } }));
+          return { pk: 'doc', n: -1 };
+        },
+        { maxAttempts: 3, backoff: { baseMs: 1, capMs: 2 } },
+      ).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RacesafeError);
+      const conflict = error as RacesafeError;
+      expect(conflict.is('write.conflict') && conflict.details).toEqual({
+        attempts: 3,
+        lastSeen: { pk: 'doc', n: 4, version: 4 },
+      });
+    },
+  );
 
-  it('continues the version of a tombstone instead of restarting at 1', async () => {
+  itWhen(['transactions'])('continues the version of a tombstone instead of restarting at 1', async () => {
     const { table } = await freshTable(engine);
     await deleteIfNotNewer(table, { pk: 'doc' }, 7);
     const outcome = await updateWithLock(table, { pk: 'doc' }, (current) => ({
@@ -88,7 +91,7 @@ describe('updateWithLock', () => {
     expect(raw.Item?._rsDeleted).toBeUndefined();
   });
 
-  it('refuses an item whose version is an ordered string, writing nothing', async () => {
+  itWhen(['transactions'])('refuses an item whose version is an ordered string, writing nothing', async () => {
     const { table } = await freshTable(engine);
     const version = orderedVersion('49590338271490256608559692538361571095921575989136588898');
     await putIfNewer(table, { pk: 'doc', version, n: 1 });

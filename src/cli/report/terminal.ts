@@ -42,6 +42,20 @@ export function renderTable(summaries: readonly VariantSummary[]): string {
   return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)].join('\n');
 }
 
+/** A story's own counts (`measurements`), one line per variant: the mean per run of each. */
+export function renderMeasurements(summaries: readonly VariantSummary[]): string {
+  return summaries
+    .filter((s) => s.measurements !== undefined)
+    .map((s) => {
+      const means = Object.entries(s.measurements ?? {}).map(([name, values]) => {
+        const mean = values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+        return `${name} ${Number.isInteger(mean) ? mean : mean.toFixed(1)}`;
+      });
+      return `  ${s.name} (${s.variant}): ${means.join(', ')}`;
+    })
+    .join('\n');
+}
+
 /** Requests shown per failing run; a story's run can send hundreds. */
 const timelineLimit = 24;
 

@@ -3,6 +3,7 @@ import type { Scenario } from '../scenario.js';
 import { ambiguousRetry } from './ambiguous-retry.js';
 import { cacheStampede } from './cache-stampede.js';
 import { duplicateDelivery } from './duplicate-delivery.js';
+import { longWork } from './long-work.js';
 import { lostUpdate } from './lost-update.js';
 import { oversell } from './oversell.js';
 import { staleOverwrite } from './stale-overwrite.js';
@@ -17,6 +18,7 @@ export const scenarios: readonly Scenario[] = [
   oversell,
   cacheStampede,
   zombieLease,
+  longWork,
   ambiguousRetry,
   transfer,
   tenantLeak,

@@ -1,0 +1,4 @@
+import { scenarioHoldsOverSeeds } from '../../../test/lab.js';
+import { longWork } from './long-work.js';
+
+scenarioHoldsOverSeeds(longWork);
