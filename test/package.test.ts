@@ -1,7 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const publicApi = [
@@ -72,6 +82,75 @@ describe('the built package', () => {
       expect(missing, `${entry} imports packages a user following the README may not have`).toEqual([]);
     }
   });
+
+  it('type-checks a fresh strict project that installed only the README line, with real (not any) handler types', {
+    timeout: 120_000,
+  }, () => {
+    const project = freshProject();
+    try {
+      writeFileSync(
+        join(project, 'consumer.ts'),
+        [
+          "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+          "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+          "import { defineTable, powertoolsTracer, putIfNewer } from 'racesafe';",
+          "import { kinesisHandler, sqsDeadLetterSink } from 'racesafe/stream';",
+          "const state = defineTable({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), name: 't', partitionKey: 'pk', observe: powertoolsTracer({ getSegment: () => undefined }) });",
+          'export const handler = kinesisHandler({',
+          '  parse: (payload) => payload as { pk: string; version: number },',
+          '  key: (event) => event.pk,',
+          '  handle: (event, record) => putIfNewer(state, event, record.callOptions),',
+          "  onPoison: sqsDeadLetterSink({ client: { send: async () => ({}) }, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' }),",
+          '});',
+          '// The handler is typed from @types/aws-lambda (a dependency of racesafe), not any: a wrong event is an error.',
+          '// @ts-expect-error a number is not a Kinesis event',
+          'void handler(1);',
+          'export type Failures = Awaited<ReturnType<typeof handler>>["batchItemFailures"];',
+          '',
+        ].join('\n'),
+      );
+      const tsc = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc');
+      const result = spawnSyncText(process.execPath, [tsc, '-p', project]);
+      expect(result, 'tsc on a fresh strict project (skipLibCheck off)').toBe('');
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('bundles racesafe/stream with the AWS SDK inside and @aws-sdk/client-sqs not installed (esbuild)', {
+    timeout: 120_000,
+  }, async () => {
+    const project = freshProject();
+    try {
+      writeFileSync(
+        join(project, 'entry.mjs'),
+        "export { kinesisHandler, sqsDeadLetterSink } from 'racesafe/stream';\nexport { putIfNewer } from 'racesafe';\n",
+      );
+      const esbuild = await import('esbuild');
+      const result = await esbuild.build({
+        entryPoints: [join(project, 'entry.mjs')],
+        absWorkingDir: project,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+        logLevel: 'silent',
+      });
+      expect(result.errors).toEqual([]);
+      expect(result.outputFiles[0]?.text).not.toContain('SendMessageCommand=');
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('packs a LICENSE and no source maps', { timeout: 60_000 }, () => {
+    const files = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--silent'], { encoding: 'utf8' }))[0]
+      .files as Array<{ path: string }>;
+    const paths = files.map((file) => file.path);
+    expect(paths).toContain('LICENSE');
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+    expect(paths.filter((path) => path.endsWith('.map'))).toEqual([]);
+  });
 });
 
 /** The packages an ES module file and the chunks it imports load statically (dynamic import() is left out). */
@@ -94,4 +173,63 @@ function staticPackageImports(entry: string): string[] {
   visit(entry);
   expect(seen.size).toBeGreaterThan(1); // the entry and at least one chunk: the walk follows relative imports
   return [...packages];
+}
+
+/**
+ * A new project whose node_modules holds what `npm install` of the README's line puts at its top: racesafe (packed
+ * from this checkout), the SDK packages the line names, and racesafe's own dependencies; nothing else (no
+ * @aws-sdk/client-sqs, no @types/aws-lambda of its own). The SDK packages link to this checkout's copies.
+ */
+function freshProject(): string {
+  const project = mkdtempSync(join(tmpdir(), 'racesafe-fresh-'));
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  const readme = readFileSync('README.md', 'utf8');
+  const line = /npm install racesafe ([^`\n]+)/.exec(readme.slice(readme.indexOf('## Use it')))?.[1];
+  expect(line, "the README's install line").toBeDefined();
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  const racesafe = join(project, 'node_modules', 'racesafe');
+  mkdirSync(racesafe, { recursive: true });
+  execFileSync('tar', ['xzf', join(project, packed), '-C', racesafe, '--strip-components=1']);
+  // @types/node too: any TypeScript project on Node has it, and the SDK's own declarations need it.
+  const installed = [...(line as string).trim().split(/\s+/), ...Object.keys(pkg.dependencies ?? {}), '@types/node'];
+  for (const name of installed) {
+    const target = join(project, 'node_modules', name);
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(realpathSync(resolve('node_modules', name)), target);
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'fresh', type: 'module', private: true }));
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023'],
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        verbatimModuleSyntax: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ['node'],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
+  return project;
+}
+
+/** Runs a command and returns what it printed (stdout and stderr). */
+function spawnSyncText(command: string, args: string[]): string {
+  try {
+    execFileSync(command, args, { encoding: 'utf8', stdio: 'pipe' });
+    return '';
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    return `${stdout ?? ''}${stderr ?? ''}` || String(error);
+  }
 }

@@ -63,14 +63,19 @@ describe('racesafe pipeline end to end', () => {
         examples: [],
       });
     },
+    240_000,
   );
 
-  itWhen(['streams'])('naive consumer: the same setup corrupts the state table stream', async () => {
-    const result = await runPipeline(engines(), { variant: 'naive', seed: 7, ...workload, faults });
-    expect(result.verdict.holds).toBe(false);
-    expect(result.verdict.regressions + result.verdict.duplicateStreamRecords).toBeGreaterThan(0);
-    expect(result.verdict.examples.length).toBeGreaterThan(0);
-  });
+  itWhen(['streams'])(
+    'naive consumer: the same setup corrupts the state table stream',
+    async () => {
+      const result = await runPipeline(engines(), { variant: 'naive', seed: 7, ...workload, faults });
+      expect(result.verdict.holds).toBe(false);
+      expect(result.verdict.regressions + result.verdict.duplicateStreamRecords).toBeGreaterThan(0);
+      expect(result.verdict.examples.length).toBeGreaterThan(0);
+    },
+    240_000,
+  );
 });
 
 /**

@@ -41,7 +41,9 @@ describeWhen(inject('engine').name === 'dynamodb-local', skipReason)('racesafe c
     expect(() => checkDefinitionFrom({ handler: () => () => 1, events: [] })).toThrow(/tables/);
   });
 
-  it('CLI: exit 1 with the failing seed for the naive module, 0 for the safe one, 2 for a bad module', () => {
+  it('CLI: exit 1 with the failing seed for the naive module, 0 for the safe one, 2 for a bad module', {
+    timeout: 400_000,
+  }, () => {
     const cli = (args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'check', ...args], {
         encoding: 'utf8',
