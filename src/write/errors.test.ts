@@ -108,7 +108,9 @@ describe('error mapping at the client boundary', () => {
     const table = defineTable({ client, name: 't', partitionKey: 'pk', observe: (e) => events.push(e) });
     await expect(
       putIfNewer(table, { pk: 'a', version: 1 }, { retry: { maxAttempts: 7, baseMs: 1, capMs: 1 } }),
-    ).rejects.toMatchObject({ code: 'service.failure', details: { attempts: 9 } });
+    ).rejects.toMatchObject({ code: 'write.outcomeUnknown', details: { attempts: 9 } });
+    // Not service.failure: the SDK retried, and racesafe does not see why each of its earlier attempts failed (one may
+    // have been a lost response after the commit), so it cannot say "not applied" (docs/exactness.md).
     // 3 + 3 = 6 < 7: one more send; 9 >= 7: stop. Never 7 sends of 3 attempts each.
     expect(calls).toHaveLength(3);
     expect(events.map((e) => e.status)).toEqual(['retried', 'retried', 'error']);

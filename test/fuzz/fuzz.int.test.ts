@@ -3,7 +3,7 @@
  * engine; any call that leaked to the SDK or DynamoDB, crashed, or stored something other than what was given fails.
  * `npm run fuzz -- --runs 5000 --seed 7` runs it at any size and prints the buckets.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { describeWhen, useEngine } from '../engine.js';
 import { failing, formatReport, runFuzz } from './oracle.js';
 
