@@ -27,7 +27,11 @@ export interface OutcomeEvent {
   readonly table: string;
   readonly key: Readonly<Record<string, unknown>>;
   readonly status: OutcomeStatus;
-  /** Requests sent so far for this call (1 on the happy path). */
+  /**
+   * Requests sent so far for this call, the SDK's own retries included. On the happy path: 1 for putIfNewer,
+   * updateIfNewer and deleteIfNotNewer; 2 for guardedUpdate (the transaction, then the consistent read of the item)
+   * and updateWithLock (the consistent read, then the transaction).
+   */
   readonly attempts: number;
   readonly latencyMs: number;
   /** Why: the failed guard, the version comparison, the error. */
