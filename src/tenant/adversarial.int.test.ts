@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
 import { kinesisHandler } from '../stream/sources/kinesis.js';
 import { kinesisRecord } from '../stream/stream.test-support.js';
@@ -456,88 +456,91 @@ describe('tenant blue against green through the scope (DynamoDB Local)', () => {
     expect(await getCurrent(blue, { pk: 'k5' })).toMatchObject({ pk: 'k5', n: 1 });
   });
 
-  it("an update that moves an item's key is refused (the scope: the partition key; DynamoDB: the sort key); condition failures carry only blue's item", async () => {
-    const { plain, sorted, blue, blueSorted } = await arena('adv-engine');
-    const before = await greenState(plain, sorted);
-    const engineRefusal = async (run: () => Promise<unknown>) =>
-      run().then(
-        () => 'applied',
-        (error: { name?: string; code?: string }) => error.code ?? error.name,
-      );
-    for (const [table, scope, key] of [
-      [plain, blue, { pk: 'k0' }],
-      [sorted, blueSorted, { pk: 'k0', sk: 's' }],
-    ] as const) {
-      for (const update of ['SET #k = :g', 'REMOVE #k']) {
-        expect(
-          await engineRefusal(() =>
-            scope.client.send(
-              new UpdateCommand({
-                TableName: table,
-                Key: key,
-                UpdateExpression: update,
-                ExpressionAttributeNames: { '#k': 'pk' },
-                ...(update.includes(':g') ? { ExpressionAttributeValues: { ':g': 'TENANT#green#k0' } } : {}),
-                ReturnValues: 'ALL_NEW',
-              }),
+  itWhen(['transactions', 'returnValuesOnConditionCheckFailure'])(
+    "an update that moves an item's key is refused (the scope: the partition key; DynamoDB: the sort key); condition failures carry only blue's item",
+    async () => {
+      const { plain, sorted, blue, blueSorted } = await arena('adv-engine');
+      const before = await greenState(plain, sorted);
+      const engineRefusal = async (run: () => Promise<unknown>) =>
+        run().then(
+          () => 'applied',
+          (error: { name?: string; code?: string }) => error.code ?? error.name,
+        );
+      for (const [table, scope, key] of [
+        [plain, blue, { pk: 'k0' }],
+        [sorted, blueSorted, { pk: 'k0', sk: 's' }],
+      ] as const) {
+        for (const update of ['SET #k = :g', 'REMOVE #k']) {
+          expect(
+            await engineRefusal(() =>
+              scope.client.send(
+                new UpdateCommand({
+                  TableName: table,
+                  Key: key,
+                  UpdateExpression: update,
+                  ExpressionAttributeNames: { '#k': 'pk' },
+                  ...(update.includes(':g') ? { ExpressionAttributeValues: { ':g': 'TENANT#green#k0' } } : {}),
+                  ReturnValues: 'ALL_NEW',
+                }),
+              ),
             ),
-          ),
-          `${table} ${update}`,
-        ).toBe('tenant.crossTenant');
+            `${table} ${update}`,
+          ).toBe('tenant.crossTenant');
+        }
       }
-    }
-    // The sort key is part of the key too: it cannot be moved either.
-    expect(
-      await engineRefusal(() =>
-        blueSorted.client.send(
-          new UpdateCommand({
-            TableName: sorted,
-            Key: { pk: 'k0', sk: 's' },
-            UpdateExpression: 'SET sk = :s',
-            ExpressionAttributeValues: { ':s': 't' },
-          }),
+      // The sort key is part of the key too: it cannot be moved either.
+      expect(
+        await engineRefusal(() =>
+          blueSorted.client.send(
+            new UpdateCommand({
+              TableName: sorted,
+              Key: { pk: 'k0', sk: 's' },
+              UpdateExpression: 'SET sk = :s',
+              ExpressionAttributeValues: { ':s': 't' },
+            }),
+          ),
         ),
-      ),
-    ).toBe('ValidationException');
-    expect(await greenState(plain, sorted)).toBe(before);
+      ).toBe('ValidationException');
+      expect(await greenState(plain, sorted)).toBe(before);
 
-    // A failed condition with ALL_OLD, alone and in a transaction: the item that comes back is blue's, unprefixed.
-    const single = await blue.client
-      .send(
-        new PutCommand({
-          TableName: plain,
-          Item: { pk: 'k0', mine: 'overwritten' },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      )
-      .catch((error: { Item?: unknown }) => error);
-    expect(single).toMatchObject({
-      name: 'ConditionalCheckFailedException',
-      Item: { pk: { S: 'k0' }, mine: { S: 'blue-k0' } },
-    });
-    const cancelled = await blue.client
-      .send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: plain,
-                Item: { pk: 'k0' },
-                ConditionExpression: 'attribute_not_exists(pk)',
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      // A failed condition with ALL_OLD, alone and in a transaction: the item that comes back is blue's, unprefixed.
+      const single = await blue.client
+        .send(
+          new PutCommand({
+            TableName: plain,
+            Item: { pk: 'k0', mine: 'overwritten' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        )
+        .catch((error: { Item?: unknown }) => error);
+      expect(single).toMatchObject({
+        name: 'ConditionalCheckFailedException',
+        Item: { pk: { S: 'k0' }, mine: { S: 'blue-k0' } },
+      });
+      const cancelled = await blue.client
+        .send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: plain,
+                  Item: { pk: 'k0' },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
               },
-            },
-          ],
-        }),
-      )
-      .catch((error: unknown) => error);
-    expect(cancelled).toMatchObject({
-      name: 'TransactionCanceledException',
-      CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { pk: { S: 'k0' } } }],
-    });
-    expect(JSON.stringify([single, cancelled])).not.toContain('green-');
-  });
+            ],
+          }),
+        )
+        .catch((error: unknown) => error);
+      expect(cancelled).toMatchObject({
+        name: 'TransactionCanceledException',
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { pk: { S: 'k0' } } }],
+      });
+      expect(JSON.stringify([single, cancelled])).not.toContain('green-');
+    },
+  );
 
   it('an update expression may not read the stored partition key: callers never see a prefix', async () => {
     const { wire, plain, blue } = await arena('adv-update-reads-key');

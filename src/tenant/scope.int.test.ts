@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { freshTable, useEngine } from '../../test/engine.js';
+import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { shardedCounter } from '../counter/sharded-counter.js';
 import { RacesafeError } from '../errors.js';
 import { decrement, increment } from '../expression/update.js';
@@ -95,72 +95,81 @@ describe('every racesafe function through a tenant scope (DynamoDB Local)', () =
     ]);
   });
 
-  it("the tenant rides on every outcome event: the table's observers, the call's, and a transaction's", async () => {
-    const { blue, events } = await tenantTables('tenant-events');
-    const own: OutcomeEvent[] = [];
-    await putIfNewer(blue, { pk: 'o-1', version: 1 }, { observe: (event) => own.push(event) });
-    await transaction()
-      .put(blue, { pk: 'o-2', n: 1 })
-      .commit({ observe: (event) => own.push(event) });
-    expect(own.map((event) => [event.op, event.tenantId])).toEqual([
-      ['putIfNewer', 'blue'],
-      ['transaction', 'blue'],
-    ]);
-    expect(events.map((event) => event.tenantId)).toEqual(['blue', 'blue']);
-  });
+  itWhen(['transactions'])(
+    "the tenant rides on every outcome event: the table's observers, the call's, and a transaction's",
+    async () => {
+      const { blue, events } = await tenantTables('tenant-events');
+      const own: OutcomeEvent[] = [];
+      await putIfNewer(blue, { pk: 'o-1', version: 1 }, { observe: (event) => own.push(event) });
+      await transaction()
+        .put(blue, { pk: 'o-2', n: 1 })
+        .commit({ observe: (event) => own.push(event) });
+      expect(own.map((event) => [event.op, event.tenantId])).toEqual([
+        ['putIfNewer', 'blue'],
+        ['transaction', 'blue'],
+      ]);
+      expect(events.map((event) => event.tenantId)).toEqual(['blue', 'blue']);
+    },
+  );
 
-  it('updateWithLock and guardedUpdate: own items only, rejected outcomes show unprefixed items', async () => {
-    const { blue, green } = await tenantTables('tenant-locks');
-    await putIfNewer(blue, { pk: 'sku-1', version: 1, stock: 3 });
-    await putIfNewer(green, { pk: 'sku-1', version: 1, stock: 100 });
-    const locked = await updateWithLock<{ pk: string; stock: number }>(blue, { pk: 'sku-1' }, (current) => ({
-      pk: 'sku-1',
-      stock: (current?.stock ?? 0) + 1,
-    }));
-    expect(locked).toMatchObject({ status: 'applied', item: { pk: 'sku-1', stock: 4 } });
-    const rejected = await guardedUpdate(
-      blue,
-      { pk: 'sku-1' },
-      { changes: { stock: decrement(5) }, require: { stock: { gte: 5 } } },
-    );
-    expect(rejected).toMatchObject({ status: 'rejected', current: { pk: 'sku-1', stock: 4 } });
-    // Green's stock was not what blue's guard saw.
-    expect(await getCurrent(green, { pk: 'sku-1' })).toMatchObject({ stock: 100 });
-  });
+  itWhen(['transactions'])(
+    'updateWithLock and guardedUpdate: own items only, rejected outcomes show unprefixed items',
+    async () => {
+      const { blue, green } = await tenantTables('tenant-locks');
+      await putIfNewer(blue, { pk: 'sku-1', version: 1, stock: 3 });
+      await putIfNewer(green, { pk: 'sku-1', version: 1, stock: 100 });
+      const locked = await updateWithLock<{ pk: string; stock: number }>(blue, { pk: 'sku-1' }, (current) => ({
+        pk: 'sku-1',
+        stock: (current?.stock ?? 0) + 1,
+      }));
+      expect(locked).toMatchObject({ status: 'applied', item: { pk: 'sku-1', stock: 4 } });
+      const rejected = await guardedUpdate(
+        blue,
+        { pk: 'sku-1' },
+        { changes: { stock: decrement(5) }, require: { stock: { gte: 5 } } },
+      );
+      expect(rejected).toMatchObject({ status: 'rejected', current: { pk: 'sku-1', stock: 4 } });
+      // Green's stock was not what blue's guard saw.
+      expect(await getCurrent(green, { pk: 'sku-1' })).toMatchObject({ stock: 100 });
+    },
+  );
 
-  it('transactions: one tenant commits; cancellation reasons are unprefixed; mixing tenants or an unscoped table is refused before sending', async () => {
-    const { table, blue, green, counter } = await tenantTables('tenant-tx');
-    await transaction().put(blue, { pk: 'alice', balance: 50 }).put(blue, { pk: 'bob', balance: 0 }).commit();
-    const cancelled = await refusal(() =>
-      transaction()
-        .update(blue, { pk: 'alice' }, { changes: { balance: decrement(80) }, require: { balance: { gte: 80 } } })
-        .update(blue, { pk: 'bob' }, { changes: { balance: increment(80) } })
-        .commit(),
-    );
-    expect(cancelled.is('transaction.cancelled')).toBe(true);
-    const reasons = (cancelled as RacesafeError<'transaction.cancelled'>).details.reasons;
-    expect(reasons[0]).toMatchObject({
-      code: 'ConditionalCheckFailed',
-      key: { pk: 'alice' },
-      item: { pk: 'alice', balance: 50 },
-    });
-    const before = counter.sent;
-    const mixed = await refusal(() =>
-      transaction().put(blue, { pk: 'x', n: 1 }).put(green, { pk: 'y', n: 1 }).commit(),
-    );
-    expect(mixed.code).toBe('tenant.crossTenant');
-    const unscoped = await refusal(() =>
-      transaction().put(blue, { pk: 'x', n: 1 }).put(table, { pk: 'y', n: 1 }).commit(),
-    );
-    expect(unscoped.code).toBe('tenant.crossTenant');
-    const unscopedFirst = await refusal(() =>
-      transaction().put(table, { pk: 'y', n: 1 }).put(blue, { pk: 'x', n: 1 }).commit(),
-    );
-    expect(unscopedFirst.code).toBe('tenant.crossTenant');
-    expect(counter.sent).toBe(before);
-  });
+  itWhen(['transactions', 'returnValuesOnConditionCheckFailure'])(
+    'transactions: one tenant commits; cancellation reasons are unprefixed; mixing tenants or an unscoped table is refused before sending',
+    async () => {
+      const { table, blue, green, counter } = await tenantTables('tenant-tx');
+      await transaction().put(blue, { pk: 'alice', balance: 50 }).put(blue, { pk: 'bob', balance: 0 }).commit();
+      const cancelled = await refusal(() =>
+        transaction()
+          .update(blue, { pk: 'alice' }, { changes: { balance: decrement(80) }, require: { balance: { gte: 80 } } })
+          .update(blue, { pk: 'bob' }, { changes: { balance: increment(80) } })
+          .commit(),
+      );
+      expect(cancelled.is('transaction.cancelled')).toBe(true);
+      const reasons = (cancelled as RacesafeError<'transaction.cancelled'>).details.reasons;
+      expect(reasons[0]).toMatchObject({
+        code: 'ConditionalCheckFailed',
+        key: { pk: 'alice' },
+        item: { pk: 'alice', balance: 50 },
+      });
+      const before = counter.sent;
+      const mixed = await refusal(() =>
+        transaction().put(blue, { pk: 'x', n: 1 }).put(green, { pk: 'y', n: 1 }).commit(),
+      );
+      expect(mixed.code).toBe('tenant.crossTenant');
+      const unscoped = await refusal(() =>
+        transaction().put(blue, { pk: 'x', n: 1 }).put(table, { pk: 'y', n: 1 }).commit(),
+      );
+      expect(unscoped.code).toBe('tenant.crossTenant');
+      const unscopedFirst = await refusal(() =>
+        transaction().put(table, { pk: 'y', n: 1 }).put(blue, { pk: 'x', n: 1 }).commit(),
+      );
+      expect(unscopedFirst.code).toBe('tenant.crossTenant');
+      expect(counter.sent).toBe(before);
+    },
+  );
 
-  it('a transaction over two tables of one tenant is one scoped request', async () => {
+  itWhen(['transactions'])('a transaction over two tables of one tenant is one scoped request', async () => {
     const accounts = await tenantTables('tenant-tx-a');
     const ledger = await freshTable(engine, { prefix: 'tenant-tx-l', stream: false });
     const blueLedger = tenantScope({ ...ledger.table, client: accounts.table.client }, 'blue');
@@ -209,7 +218,7 @@ describe('every racesafe function through a tenant scope (DynamoDB Local)', () =
     expect(await cached(blue, 'rates', async () => 'reloaded')).toBe('blue-rates');
   });
 
-  it('shardedCounter and applyOnce: counts and markers per tenant', async () => {
+  itWhen(['transactions'])('shardedCounter and applyOnce: counts and markers per tenant', async () => {
     const { blue, green } = await tenantTables('tenant-counter');
     const blueViews = shardedCounter(blue, { pk: 'views' }, { shards: 4 });
     const greenViews = shardedCounter(green, { pk: 'views' }, { shards: 4 });
