@@ -1,10 +1,23 @@
 /** @module Per-tenant DynamoDB clients: STS AssumeRole sessions confined by session tags or a session policy, cached, refreshed, bounded. */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { invalidOption, rejectUnknownOptions } from '../errors.js';
 import { tenantSessionPolicy } from './policy.js';
 import { checkTenantId, type TenantKeyOptions } from './tenant-id.js';
+
+/**
+ * Credentials as the AWS SDK v3 takes them: the shape of its `AwsCredentialIdentity`, declared here so that racesafe's
+ * published types need no SDK types package.
+ */
+interface AwsCredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+/** A source of credentials the SDK calls before signing, as its `AwsCredentialIdentityProvider`. */
+type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
 
 /** What one tenant's AssumeRole sends (the STS AssumeRole parameters racesafe sets). */
 export interface TenantAssumeRoleParams {
