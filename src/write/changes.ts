@@ -14,8 +14,8 @@ import { type Item, keyAttributes, type Table, type Version } from '../table.js'
 const writeTokenLength = 16;
 
 /**
- * What racesafe adds to an item before sending it: a version-monotonic write (put, update, tombstone) carries its
- * write token; guardedUpdate and updateWithLock carry none (their transaction's ClientRequestToken is not stored).
+ * What racesafe adds to an item before sending it: every racesafe write of an item (put, update, tombstone,
+ * guardedUpdate, updateWithLock) stores a fresh write token; a transaction's actions store none.
  * Counted so that an item at the limit by the user's measure is refused here, not by DynamoDB ("Item size has
  * exceeded the maximum allowed size").
  */

@@ -25,7 +25,8 @@ export interface GuardedUpdateInput {
 
 /**
  * The request of {@link guardedUpdate} (pure): the conditional update as a one-action TransactWriteItems whose
- * ClientRequestToken is `token`, so that DynamoDB applies it at most once however often it is resent.
+ * ClientRequestToken is `token`, so that DynamoDB applies it at most once however often it is resent. It also stores
+ * `token` in the table's write-token attribute, so that an updateWithLock that read the item before it conflicts.
  */
 export function buildGuardedUpdate(
   table: Table,
@@ -35,7 +36,11 @@ export function buildGuardedUpdate(
   token: string,
 ): TransactWriteCommandInput {
   const placeholders = new Placeholders();
-  const update = updateExpression(renderChanges(changes, placeholders));
+  const clauses = renderChanges(changes, placeholders);
+  // A fresh token on the item (the transaction's own): updateWithLock conditions its put on the token it read, so it
+  // sees this write although the version does not change (versions belong to version-monotonic writers).
+  clauses.set.push(`${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`);
+  const update = updateExpression(clauses);
   const guard = guardCondition(parts);
   // The item must exist and not be deleted.
   const condition = and(liveItem(table), ...(guard ? [guard] : []));
@@ -104,7 +109,7 @@ export async function guardedUpdate<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   if (typeof input !== 'object' || input === null) throw invalidInput('input', 'must be { changes, require? }');
   checkOptions(input, ['changes', 'require'], 'guardedUpdate input');
-  checkChanges(table, itemKey, input.changes, 'changes', { allowVersion: true });
+  checkChanges(table, itemKey, input.changes, 'changes', { allowVersion: true, bookkeeping: 'token' });
   const parts = guardParts(input.require ?? {}, 'require');
   const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);

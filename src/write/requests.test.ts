@@ -56,10 +56,11 @@ describe('request building (pure)', () => {
           Update: {
             TableName: 'state',
             Key: { pk: 'a' },
-            UpdateExpression: 'SET #n0 = if_not_exists(#n0, :v0) + :v1',
-            ConditionExpression: '(attribute_exists(#rsKey) AND attribute_not_exists(#rsTomb)) AND (#n0 >= :v2)',
-            ExpressionAttributeNames: { '#n0': 'q', '#rsKey': 'pk', '#rsTomb': '_rsDeleted' },
-            ExpressionAttributeValues: { ':v0': 0, ':v1': -1, ':v2': 1 },
+            // The transaction's token is stored too, so that an updateWithLock that read the item before conflicts.
+            UpdateExpression: 'SET #n0 = if_not_exists(#n0, :v0) + :v1, #n1 = :v2',
+            ConditionExpression: '(attribute_exists(#rsKey) AND attribute_not_exists(#rsTomb)) AND (#n0 >= :v3)',
+            ExpressionAttributeNames: { '#n0': 'q', '#n1': '_rsToken', '#rsKey': 'pk', '#rsTomb': '_rsDeleted' },
+            ExpressionAttributeValues: { ':v0': 0, ':v1': -1, ':v2': 'tok', ':v3': 1 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
@@ -83,14 +84,14 @@ describe('request building (pure)', () => {
     expect(ttl).toMatchObject({ put: { Item: { exp: 70 } } });
   });
 
-  it('updateWithLock: a one-action transaction per attempt: create-only, then version = :expected and version + 1', () => {
+  it('updateWithLock: a one-action transaction per attempt: create-only, then version and token as read, version + 1', () => {
     expect(buildLockedPut(table, { pk: 'a' }, undefined, 't1')).toEqual({
       ClientRequestToken: 't1',
       TransactItems: [
         {
           Put: {
             TableName: 'state',
-            Item: { pk: 'a', version: 1 },
+            Item: { pk: 'a', version: 1, _rsToken: 't1' },
             ConditionExpression: 'attribute_not_exists(#n0)',
             ExpressionAttributeNames: { '#n0': 'pk' },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -98,13 +99,27 @@ describe('request building (pure)', () => {
         },
       ],
     });
+    // The read item had no token (written by another tool, or before this fix): the put requires that still.
     const next = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 4 }, 't2');
     expect(next.ClientRequestToken).toBe('t2');
     expect(next.TransactItems?.[0]?.Put).toMatchObject({
-      Item: { pk: 'a', version: 5 },
-      ConditionExpression: '#n0 = :v0',
+      Item: { pk: 'a', version: 5, _rsToken: 't2' },
+      ConditionExpression: '(#n0 = :v0) AND (attribute_not_exists(#n1))',
+      ExpressionAttributeNames: { '#n0': 'version', '#n1': '_rsToken' },
       ExpressionAttributeValues: { ':v0': 4 },
     });
+    // A guardedUpdate (which leaves the version alone) since the read changed the token: the put conflicts.
+    const afterGuarded = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 5, _rsToken: 't2' }, 't3');
+    expect(afterGuarded.TransactItems?.[0]?.Put).toMatchObject({
+      Item: { pk: 'a', version: 6, _rsToken: 't3' },
+      ConditionExpression: '(#n0 = :v0) AND (#n1 = :v1)',
+      ExpressionAttributeValues: { ':v0': 5, ':v1': 't2' },
+    });
+    // An item without a version (written by another tool) keeps the existence form.
+    const unversioned = buildLockedPut(table, { pk: 'a' }, { pk: 'a', _rsToken: 'x' }, 't4');
+    expect(unversioned.TransactItems?.[0]?.Put?.ConditionExpression).toBe(
+      '((attribute_exists(#n0)) AND (attribute_not_exists(#n1))) AND (#n2 = :v0)',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 /** @module updateWithLock: optimistic read-modify-write of one item, with a version check and bounded jittered retries. */
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidInput, RacesafeError } from '../errors.js';
-import { and, attributeExists, attributeNotExists, compare } from '../expression/condition.js';
+import { and, attributeExists, attributeNotExists, type Condition, compare } from '../expression/condition.js';
 import { Placeholders } from '../expression/placeholders.js';
 import { sendConditional } from '../request/conditional-write.js';
 import { type CallOptions, Operation } from '../request/operation.js';
@@ -15,6 +15,7 @@ import { keyValueIdentity } from '../rules/keys.js';
 import { type OptionRules, optionRules } from '../rules/options.js';
 import { utf8Length } from '../rules/strings.js';
 import { type Item, keyAttributes, keyOf, type Table, withoutBookkeeping } from '../table.js';
+import { bookkeepingBytes } from './changes.js';
 
 /** Returned by a `mutate` function to say "nothing to change": no write is sent. */
 export const noChange: unique symbol = Symbol('racesafe.noChange');
@@ -37,8 +38,10 @@ export type LockOutcome<T extends object = Item> =
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
 /**
- * The request of one attempt (pure): a put conditioned on `version = :expected` (create-only when nothing is stored),
- * as a one-action TransactWriteItems whose ClientRequestToken is the attempt's `token`: a resend of an attempt that
+ * The request of one attempt (pure): a put conditioned on `version = :expected` and on the write token read
+ * (`token = :read`, or no token when the read item had none; create-only when nothing is stored), storing its own
+ * token, so that any racesafe write between the read and the put (a guardedUpdate too, which leaves the version alone)
+ * makes the put conflict. It is sent as a one-action TransactWriteItems whose ClientRequestToken is the attempt's `token`: a resend of an attempt that
  * landed applies nothing and succeeds, however many writes came in between. The next attempt after a real conflict
  * is a different request with a new token.
  */
@@ -53,9 +56,12 @@ export function buildLockedPut(
   const condition =
     stored === undefined
       ? attributeNotExists(table.partitionKey)
-      : storedVersion === undefined
-        ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
-        : compare(table.versionAttribute, '=', storedVersion);
+      : and(
+          storedVersion === undefined
+            ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
+            : compare(table.versionAttribute, '=', storedVersion),
+          unchangedToken(table, stored),
+        );
   const ConditionExpression = condition(placeholders);
   const put = {
     TableName: table.name,
@@ -63,11 +69,24 @@ export function buildLockedPut(
       ...next,
       // updateWithLock refuses stored versions that are not numbers before it builds a put.
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
+      // Every racesafe write stores a fresh token, so the next lock's put sees that this one came in between.
+      [table.writeTokenAttribute]: token,
     },
     ConditionExpression,
     ...placeholders.attributes(),
   };
   return transactOne({ put }, token);
+}
+
+/**
+ * "The write token is still the one read" (pure): every racesafe write stores a fresh token, including guardedUpdate,
+ * which leaves the version alone, so the version alone cannot tell that a write came between the read and the put.
+ */
+function unchangedToken(table: Table, stored: Item): Condition {
+  const token = stored[table.writeTokenAttribute];
+  return token === undefined
+    ? attributeNotExists(table.writeTokenAttribute)
+    : compare(table.writeTokenAttribute, '=', token);
 }
 
 /**
@@ -77,8 +96,10 @@ export function buildLockedPut(
  * `maxAttempts` it throws a `write.conflict` error carrying the attempts and the last item seen.
  *
  * Exactly once: each attempt's put is a one-action TransactWriteItems with its own ClientRequestToken, so a resend
- * after a lost response applies nothing and succeeds, and a landed write is never reported as a conflict. The price:
- * twice the write units of a plain put. See docs/exactness.md.
+ * after a lost response applies nothing and succeeds, and a landed write is never reported as a conflict. Each put
+ * is conditioned on the version and the write token it read, and every racesafe write stores a fresh token, so it
+ * mixes safely with guardedUpdate on one item. The price: twice the write units of a plain put, and the token
+ * (about 24 B) on the item. See docs/exactness.md.
  *
  * @example
  * ```ts
@@ -130,7 +151,7 @@ export async function updateWithLock<T extends object = Item>(
       }
       stored = conflict.stored;
       if (attempt === maxAttempts) break;
-      operation.emit('retried', `version changed to ${String(stored?.[table.versionAttribute])}`);
+      operation.emit('retried', `item changed (version ${String(stored?.[table.versionAttribute])})`);
       await sleep(backoffDelay(attempt - 1, backoff, random));
     }
     const lastSeen = stored === undefined ? undefined : withoutBookkeeping(table, stored);
@@ -174,7 +195,8 @@ function checkedNext(table: Table, key: Item, next: unknown): Item {
   }
   const { [table.versionAttribute]: _version, ...rest } = item;
   const full = { ...rest, ...key };
-  // The put carries the next version besides (a safe integer: at most 9 bytes), counted so DynamoDB never refuses the size.
-  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9);
+  // The put carries the next version (a safe integer: at most 9 bytes) and its write token besides, counted so DynamoDB
+  // never refuses the size.
+  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9 + bookkeepingBytes(table, 'token'));
   return full;
 }
