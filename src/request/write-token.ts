@@ -1,5 +1,5 @@
 /** @module Write tokens: how a request recognises its own earlier attempt after a lost response. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Item, Table } from '../table.js';
 
 /**
@@ -30,3 +30,12 @@ export function newWriteToken(): string {
 const tokenBytes = 12;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
+
+/**
+ * The write token a transaction's action `index` stores (pure): derived from the transaction's ClientRequestToken, so
+ * that a resend (byte-identical, as DynamoDB's idempotency requires) stores the same one, and another commit (another
+ * ClientRequestToken) a different one. Same length and alphabet as {@link newWriteToken}.
+ */
+export function actionWriteToken(requestToken: string, index: number): string {
+  return createHash('sha256').update(`${requestToken}#${index}`).digest('base64url').slice(0, 16);
+}

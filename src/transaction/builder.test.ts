@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { increment } from '../expression/update.js';
+import { actionWriteToken } from '../request/write-token.js';
 import { defineTable } from '../table.js';
 import { transaction } from './builder.js';
 
@@ -65,12 +66,33 @@ describe('transaction rules, checked before sending', () => {
             Key: { pk: 'a' },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             ConditionExpression: '#n0 >= :v0',
-            UpdateExpression: 'SET #n1 = :v1',
-            ExpressionAttributeNames: { '#n0': 'odd.name', '#n1': 'status' },
-            ExpressionAttributeValues: { ':v0': 1, ':v1': 'x' },
+            // The action's write token (derived from the request's token), as every racesafe write stores one.
+            UpdateExpression: 'SET #n1 = :v1, #n2 = :v2',
+            ExpressionAttributeNames: { '#n0': 'odd.name', '#n1': 'status', '#n2': '_rsToken' },
+            ExpressionAttributeValues: { ':v0': 1, ':v1': 'x', ':v2': actionWriteToken('tok', 0) },
           },
         },
       ],
     });
+  });
+
+  it('stores a write token per put and update, the same on a resend, another for another commit', () => {
+    const built = (token: string) =>
+      transaction()
+        .put(table, { pk: 'a', n: 1 })
+        .update(table, { pk: 'b' }, { changes: { n: 2 } })
+        .delete(table, { pk: 'c' })
+        .build(token);
+    const first = built('t1');
+    const put = first.TransactItems?.[0]?.Put?.Item as Record<string, unknown>;
+    expect(put).toEqual({ pk: 'a', n: 1, _rsToken: actionWriteToken('t1', 0) });
+    expect(put._rsToken).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(first.TransactItems?.[1]?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':v1': actionWriteToken('t1', 1),
+    });
+    expect(first.TransactItems?.[2]?.Delete).not.toHaveProperty('ExpressionAttributeValues');
+    expect(built('t1')).toEqual(first);
+    expect(actionWriteToken('t2', 0)).not.toBe(put._rsToken);
+    expect(actionWriteToken('t1', 1)).not.toBe(put._rsToken);
   });
 });

@@ -8,6 +8,7 @@ import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import type { Observer } from '../observe/events.js';
 import { checkOptions, Operation, type OperationScope } from '../request/operation.js';
+import { actionWriteToken } from '../request/write-token.js';
 import { awsErrorName, type BackoffOptions } from '../retry/backoff.js';
 import { backoffRules } from '../rules/call-options.js';
 import { checkExpressionSizes } from '../rules/expressions.js';
@@ -15,7 +16,7 @@ import { checkItem } from '../rules/items.js';
 import { keyValueIdentity } from '../rules/keys.js';
 import { checkOptionValues, type OptionRule, type OptionRules, optionRules } from '../rules/options.js';
 import { checkVersion, type Item, itemSize, keyAttributes, keyOf, type Table, type Version } from '../table.js';
-import { checkChanges } from '../write/changes.js';
+import { bookkeepingBytes, checkChanges } from '../write/changes.js';
 import { newerThanStored } from '../write/versioned.js';
 import { decodeCancellation } from './cancellation.js';
 
@@ -98,8 +99,8 @@ export class TransactionBuilder {
     const field = this.#field();
     checkOptionValues(options, putActionRules, `${field}.put`);
     const key = keyOf(table, item, `${field}.item`);
-    // A transaction's put stores the item as given: no write token, but reserved names are still refused.
-    checkItem(table, item, `${field}.item`, 0);
+    // Reserved names are refused; the put stores the item with a write token (see renderAction), counted here.
+    checkItem(table, item, `${field}.item`, bookkeepingBytes(table, 'token'));
     const conditions: Condition[] = [];
     if (options.ifNewer) {
       const version = item[table.versionAttribute];
@@ -118,7 +119,7 @@ export class TransactionBuilder {
       throw invalidInput(`${field}.update`, 'must be { changes, require? }');
     checkOptions(input, ['changes', 'require'], `${field}.update`);
     const itemKey = keyOf(table, key, `${field}.key`);
-    checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true });
+    checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true, bookkeeping: 'token' });
     const guard = guardCondition(guardParts(input.require ?? {}, `${field}.require`));
     return this.#push({ kind: 'update', table, key: itemKey, changes: input.changes, ...joined(guard ? [guard] : []) });
   }
@@ -151,7 +152,10 @@ export class TransactionBuilder {
     checkToken(token);
     this.#checkLimits();
     this.#checkOneClient();
-    const input = { ClientRequestToken: token, TransactItems: this.#actions.map(renderAction) };
+    const input = {
+      ClientRequestToken: token,
+      TransactItems: this.#actions.map((action, index) => renderAction(action, actionWriteToken(token, index))),
+    };
     checkExpressionSizes(input, 'actions');
     return input;
   }
@@ -266,6 +270,7 @@ export class TransactionBuilder {
       seen.set(identity, index);
       bytes += itemSize(action.key) + (action.kind === 'put' ? itemSize(action.item) : 0);
       if (action.kind === 'update') bytes += itemSize(action.changes as Item);
+      if (action.kind === 'put' || action.kind === 'update') bytes += bookkeepingBytes(action.table, 'token');
     });
     if (bytes > transactionLimits.maxBytes) {
       throw invalidInput('actions', `a transaction carries at most 4 MB in all (got about ${bytes} bytes)`);
@@ -314,16 +319,25 @@ function checkToken(token: string): void {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-function renderAction(action: Action): TransactItem {
+/**
+ * One action of the request (pure). Puts and updates store `writeToken` in the table's write-token attribute, as every
+ * racesafe write does: updateWithLock conditions its put on the token it read, so it sees this write even when the
+ * transaction leaves the version alone.
+ */
+function renderAction(action: Action, writeToken: string): TransactItem {
   const placeholders = new Placeholders();
   const base = { TableName: action.table.name, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
   const ConditionExpression = action.condition?.(placeholders);
   const conditioned = ConditionExpression === undefined ? {} : { ConditionExpression };
   switch (action.kind) {
-    case 'put':
-      return { Put: { ...base, Item: action.item, ...conditioned, ...placeholders.attributes() } };
+    case 'put': {
+      const Item = { ...action.item, [action.table.writeTokenAttribute]: writeToken };
+      return { Put: { ...base, Item, ...conditioned, ...placeholders.attributes() } };
+    }
     case 'update': {
-      const UpdateExpression = updateExpression(renderChanges(action.changes, placeholders));
+      const clauses = renderChanges(action.changes, placeholders);
+      clauses.set.push(`${placeholders.name(action.table.writeTokenAttribute)} = ${placeholders.value(writeToken)}`);
+      const UpdateExpression = updateExpression(clauses);
       return { Update: { ...base, Key: action.key, UpdateExpression, ...conditioned, ...placeholders.attributes() } };
     }
     case 'delete':

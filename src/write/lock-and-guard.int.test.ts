@@ -7,10 +7,11 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteComma
 import { afterEach, describe, expect } from 'vitest';
 import { freshTable, itWhen, useEngine } from '../../test/engine.js';
 import { RacesafeError } from '../errors.js';
-import { decrement } from '../expression/update.js';
+import { decrement, increment } from '../expression/update.js';
 import { isConditionalCheckFailed } from '../retry/backoff.js';
 import { defineTable, type Item } from '../table.js';
 import { seededRandom } from '../testing/random.js';
+import { transaction } from '../transaction/builder.js';
 import { guardedUpdate } from './guarded-update.js';
 import { lossyClient } from './naive-twins.test-support.js';
 import { updateWithLock } from './update-with-lock.js';
@@ -144,4 +145,41 @@ describe(`${orders} guardedUpdate orders and ${bumps} updateWithLock increments 
     },
     120_000,
   );
+});
+
+describe("each racesafe write that leaves the version alone, landing between the lock's read and its put", () => {
+  const between = {
+    guardedUpdate: (table: ReturnType<typeof defineTable>) =>
+      guardedUpdate(table, { pk: 'hot' }, { changes: { quantity: decrement(1) } }),
+    'transaction().update': (table: ReturnType<typeof defineTable>) =>
+      transaction()
+        .update(table, { pk: 'hot' }, { changes: { quantity: increment(-1) } })
+        .commit(),
+    'transaction().put of the same version': (table: ReturnType<typeof defineTable>) =>
+      transaction().put(table, { pk: 'hot', version: 1, quantity: 9, n: 0 }).commit(),
+  };
+  for (const [writer, write] of Object.entries(between)) {
+    itWhen(['transactions'])(`${writer}: the put conflicts, the next attempt sees it`, async () => {
+      const { table, name } = await freshTable(engine, { stream: false });
+      await engine.client.send(
+        new PutCommand({ TableName: name, Item: { pk: 'hot', version: 1, quantity: 10, n: 0 } }),
+      );
+      let calls = 0;
+      const outcome = await updateWithLock(table, { pk: 'hot' }, async (current) => {
+        calls++;
+        // The first run of mutate: another racesafe write lands after the lock read the item.
+        if (calls === 1) await write(table);
+        return { ...current, pk: 'hot', n: Number(current?.n) + 1 };
+      });
+      expect(outcome).toMatchObject({ status: 'applied', attempts: 2 });
+      const final = (
+        await engine.client.send(new GetCommand({ TableName: name, Key: { pk: 'hot' }, ConsistentRead: true }))
+      ).Item as Item;
+      expect({ quantity: final.quantity, n: final.n, version: final.version }).toEqual({
+        quantity: 9,
+        n: 1,
+        version: 2,
+      });
+    });
+  }
 });
