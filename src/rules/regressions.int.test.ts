@@ -323,6 +323,41 @@ describe('issue 12: refused by DynamoDB after racesafe accepted it', () => {
   });
 });
 
+describe('issue 12: an update that grows a stored item past 400 KB', () => {
+  // racesafe cannot know the stored item's other attributes before sending an update (its size check is a lower
+  // bound), so DynamoDB has the last word: the caller still gets a RacesafeError with the service's refusal as cause.
+  itWhen(['transactions'])(
+    'is refused by DynamoDB and reported as a typed error, never a raw SDK error; the stored item is unchanged',
+    async () => {
+      const { table } = await countedTable();
+      await putIfNewer(table, { pk: 'a', version: 1, big: 'x'.repeat(300_000) });
+      const before = await raw(table, { pk: 'a' });
+      const more = { more: 'y'.repeat(200_000) };
+      const typed = async (call: () => Promise<unknown>): Promise<RacesafeError> => {
+        const error = await call().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(error).toBeInstanceOf(RacesafeError);
+        return error as RacesafeError;
+      };
+      const update = await typed(() => updateIfNewer(table, { pk: 'a' }, 2, more));
+      expect(update.code).toBe('service.failure');
+      expect((update.cause as Error).name).toBe('ValidationException');
+      expect(update.message).toMatch(/Item size to update has exceeded/);
+      const guarded = await typed(() => guardedUpdate(table, { pk: 'a' }, { changes: more }));
+      expect(guarded.code).toBe('service.failure');
+      const cancelled = await typed(() => transaction().update(table, { pk: 'a' }, { changes: more }).commit());
+      expect(cancelled.code).toBe('transaction.cancelled');
+      expect((cancelled as RacesafeError<'transaction.cancelled'>).details.reasons[0]?.code).toBe('ValidationError');
+      // updateWithLock reads the item first, so it knows the whole size and refuses before writing.
+      const locked = await typed(() => updateWithLock(table, { pk: 'a' }, (item) => ({ ...item, ...more })));
+      expect(locked.code).toBe('validation.invalidInput');
+      expect(await raw(table, { pk: 'a' })).toEqual(before);
+    },
+  );
+});
+
 describe('issue 12: crashes become typed errors', () => {
   it('transaction().check(t, key, null), and a guard operand whose toString is not a function', async () => {
     const { table, sent } = await countedTable();
