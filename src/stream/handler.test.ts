@@ -299,6 +299,26 @@ describe('collapse', () => {
     expect(stale).toEqual(['collapsed: version 2 of this key is in the same batch']);
   });
 
+  it('with many keys interleaved, each poison winner falls back to its own key\'s next highest version', async () => {
+    // Found by the stream fuzz suite: ordering fallbacks only within a key is not a total order, and sort misplaced them.
+    const attempted: string[] = [];
+    const handler = kinesisHandler({
+      parse: Reading,
+      collapse: true,
+      concurrency: 2,
+      onPoison: () => undefined,
+      handle: (reading) => {
+        attempted.push(`${reading.key}${reading.version}`);
+        if (reading.version === 6) throw invalidInput('item.big', 'the item would be over 400 KB');
+      },
+    });
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const records: [string, number][] = [];
+    for (const version of [2, 5, 1, 4, 3, 6]) for (const key of keys) records.push([key, version]);
+    expect(await handler(readings(...records))).toEqual({ batchItemFailures: [] });
+    for (const key of keys) expect(attempted.filter((name) => name.startsWith(key))).toEqual([`${key}6`, `${key}5`]);
+  });
+
   it('when the highest version fails, its fallbacks are reported failed with it (redelivered, not skipped)', async () => {
     const handler = kinesisHandler({
       parse: Reading,

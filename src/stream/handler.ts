@@ -16,6 +16,8 @@ import type { RecordContext, Source, SourceRecord } from './record.js';
  * takes the older versions of its key with it.
  */
 interface CollapseGroup {
+  /** The group's place among the batch's groups, so that the lane order is a total order. */
+  readonly order: number;
   decided: Version | undefined;
 }
 
@@ -118,8 +120,10 @@ function laneOrder<E, Raw>(a: Work<E, Raw>, b: Work<E, Raw>): number {
   const fallbackA = a.step.kind === 'fallback';
   const fallbackB = b.step.kind === 'fallback';
   if (fallbackA !== fallbackB) return fallbackA ? 1 : -1;
-  if (a.step.kind === 'fallback' && b.step.kind === 'fallback' && a.step.group === b.step.group) {
-    // Highest version first (DynamoDB's order); on a tie the later delivery first, as collapse keeps the last.
+  if (a.step.kind === 'fallback' && b.step.kind === 'fallback') {
+    // By group, then highest version first (DynamoDB's order); on a tie the later delivery first, as collapse keeps
+    // the last. (A comparator that orders only within a group is not a total order, and sort may then misplace.)
+    if (a.step.group !== b.step.group) return a.step.group.order - b.step.group.order;
     return -(compareVersions(a.step.version, b.step.version) ?? 0) || b.record.index - a.record.index;
   }
   return a.record.index - b.record.index;
@@ -143,7 +147,7 @@ function collapse<E, Raw>(work: readonly Work<E, Raw>[]): Work<E, Raw>[] {
   const { kept, superseded } = collapseByKey(candidates);
   const groups = new Map<Candidate, CollapseGroup>();
   const groupOf = (winner: Candidate): CollapseGroup => {
-    const group = groups.get(winner) ?? { decided: undefined };
+    const group = groups.get(winner) ?? { order: groups.size, decided: undefined };
     groups.set(winner, group);
     return group;
   };

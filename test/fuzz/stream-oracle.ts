@@ -6,11 +6,12 @@
  */
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, NumberValueImpl } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, KinesisStreamRecord, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { RacesafeError } from '../../src/errors.js';
 import type { OutcomeEvent } from '../../src/observe/events.js';
+import { canonicalNumber } from '../../src/rules/numbers.js';
 import type { PoisonKind, PoisonRecord } from '../../src/stream/poison.js';
 import { dynamoDBStreamHandler } from '../../src/stream/sources/dynamodb-streams.js';
 import { kinesisHandler } from '../../src/stream/sources/kinesis.js';
@@ -270,8 +271,23 @@ function canonical(item: Record<string, AttributeValue>, table: Table): string {
   const own = Object.keys(item)
     .filter((name) => !isReservedAttribute(table, name))
     .sort()
-    .map((name) => [name, item[name]]);
+    .map((name) => [name, canonicalValue(item[name] as AttributeValue)]);
   return JSON.stringify(own);
+}
+
+/** One form per stored value: map entries sorted at every level, numbers as DynamoDB normalizes them. */
+function canonicalValue(value: AttributeValue): unknown {
+  if (value.N !== undefined) return { N: canonicalNumber(NumberValueImpl.from(value.N)) };
+  if (value.L !== undefined) return { L: value.L.map(canonicalValue) };
+  if (value.M !== undefined) {
+    const map = value.M;
+    return {
+      M: Object.keys(map)
+        .sort()
+        .map((name) => [name, canonicalValue(map[name] as AttributeValue)]),
+    };
+  }
+  return value;
 }
 
 /** What DynamoDB stores for `item` written as is (the oracle's form of a handled record), or undefined. */
