@@ -32,6 +32,18 @@ let pool = Buffer.alloc(0);
 let poolOffset = 0;
 
 /**
+ * The attribute of the change token (`<writeTokenAttribute>0`, so already reserved and hidden as the first slot of the
+ * register before 0.2): every racesafe write of an item that leaves the version alone, or replaces the item without a
+ * version token (guardedUpdate, updateWithLock, a transaction's put or update), stores a fresh one there.
+ * updateWithLock's put requires the version, the write token and the change token it read, so it sees every racesafe
+ * write in between. Separate from the write token, which a versioned write recognises its own attempt by and which
+ * another write must therefore not overwrite while the version stays.
+ */
+export function changeTokenAttribute(table: Table): string {
+  return `${table.writeTokenAttribute}0`;
+}
+
+/**
  * The write token a transaction's action `index` stores (pure): derived from the transaction's ClientRequestToken, so
  * that a resend (byte-identical, as DynamoDB's idempotency requires) stores the same one, and another commit (another
  * ClientRequestToken) a different one. Same length and alphabet as {@link newWriteToken}.

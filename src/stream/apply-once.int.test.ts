@@ -49,7 +49,9 @@ describe('applyOnce', () => {
     const now = Date.UTC(2030, 0, 1);
     const first = await applyOnce(markers, 'order-1', takeTwo(inventory), { now: () => now, ttlSeconds: 3600 });
     expect(first).toMatchObject({ status: 'applied', eventId: 'order-1', attempts: 1 });
+    // The marker is the transaction's put: it carries the change token every racesafe write stores (hidden by racesafe).
     expect(await read(markers, { pk: 'event#order-1' })).toEqual({
+      _rsToken0: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
       pk: 'event#order-1',
       eventId: 'order-1',
       appliedAt: '2030-01-01T00:00:00.000Z',

@@ -68,7 +68,7 @@ describe('transaction rules, checked before sending', () => {
             ConditionExpression: '#n0 >= :v0',
             // The action's write token (derived from the request's token), as every racesafe write stores one.
             UpdateExpression: 'SET #n1 = :v1, #n2 = :v2',
-            ExpressionAttributeNames: { '#n0': 'odd.name', '#n1': 'status', '#n2': '_rsToken' },
+            ExpressionAttributeNames: { '#n0': 'odd.name', '#n1': 'status', '#n2': '_rsToken0' },
             ExpressionAttributeValues: { ':v0': 1, ':v1': 'x', ':v2': actionWriteToken('tok', 0) },
           },
         },
@@ -85,14 +85,14 @@ describe('transaction rules, checked before sending', () => {
         .build(token);
     const first = built('t1');
     const put = first.TransactItems?.[0]?.Put?.Item as Record<string, unknown>;
-    expect(put).toEqual({ pk: 'a', n: 1, _rsToken: actionWriteToken('t1', 0) });
-    expect(put._rsToken).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(put).toEqual({ pk: 'a', n: 1, _rsToken0: actionWriteToken('t1', 0) });
+    expect(put._rsToken0).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(first.TransactItems?.[1]?.Update?.ExpressionAttributeValues).toMatchObject({
       ':v1': actionWriteToken('t1', 1),
     });
     expect(first.TransactItems?.[2]?.Delete).not.toHaveProperty('ExpressionAttributeValues');
     expect(built('t1')).toEqual(first);
-    expect(actionWriteToken('t2', 0)).not.toBe(put._rsToken);
-    expect(actionWriteToken('t1', 1)).not.toBe(put._rsToken);
+    expect(actionWriteToken('t2', 0)).not.toBe(put._rsToken0);
+    expect(actionWriteToken('t1', 1)).not.toBe(put._rsToken0);
   });
 });

@@ -8,7 +8,7 @@ import { Placeholders } from '../expression/placeholders.js';
 import { type Changes, renderChanges, updateExpression } from '../expression/update.js';
 import type { Observer } from '../observe/events.js';
 import { checkOptions, Operation, type OperationScope } from '../request/operation.js';
-import { actionWriteToken } from '../request/write-token.js';
+import { actionWriteToken, changeTokenAttribute } from '../request/write-token.js';
 import { awsErrorName, type BackoffOptions } from '../retry/backoff.js';
 import { backoffRules } from '../rules/call-options.js';
 import { checkExpressionSizes } from '../rules/expressions.js';
@@ -99,8 +99,8 @@ export class TransactionBuilder {
     const field = this.#field();
     checkOptionValues(options, putActionRules, `${field}.put`);
     const key = keyOf(table, item, `${field}.item`);
-    // Reserved names are refused; the put stores the item with a write token (see renderAction), counted here.
-    checkItem(table, item, `${field}.item`, bookkeepingBytes(table, 'token'));
+    // Reserved names are refused; the put stores the item with a change token (see renderAction), counted here.
+    checkItem(table, item, `${field}.item`, bookkeepingBytes(table, 'change'));
     const conditions: Condition[] = [];
     if (options.ifNewer) {
       const version = item[table.versionAttribute];
@@ -119,7 +119,7 @@ export class TransactionBuilder {
       throw invalidInput(`${field}.update`, 'must be { changes, require? }');
     checkOptions(input, ['changes', 'require'], `${field}.update`);
     const itemKey = keyOf(table, key, `${field}.key`);
-    checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true, bookkeeping: 'token' });
+    checkChanges(table, itemKey, input.changes, `${field}.changes`, { allowVersion: true, bookkeeping: 'change' });
     const guard = guardCondition(guardParts(input.require ?? {}, `${field}.require`));
     return this.#push({ kind: 'update', table, key: itemKey, changes: input.changes, ...joined(guard ? [guard] : []) });
   }
@@ -270,7 +270,7 @@ export class TransactionBuilder {
       seen.set(identity, index);
       bytes += itemSize(action.key) + (action.kind === 'put' ? itemSize(action.item) : 0);
       if (action.kind === 'update') bytes += itemSize(action.changes as Item);
-      if (action.kind === 'put' || action.kind === 'update') bytes += bookkeepingBytes(action.table, 'token');
+      if (action.kind === 'put' || action.kind === 'update') bytes += bookkeepingBytes(action.table, 'change');
     });
     if (bytes > transactionLimits.maxBytes) {
       throw invalidInput('actions', `a transaction carries at most 4 MB in all (got about ${bytes} bytes)`);
@@ -320,9 +320,8 @@ function checkToken(token: string): void {
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
- * One action of the request (pure). Puts and updates store `writeToken` in the table's write-token attribute, as every
- * racesafe write does: updateWithLock conditions its put on the token it read, so it sees this write even when the
- * transaction leaves the version alone.
+ * One action of the request (pure). Puts and updates store `writeToken` as the item's change token: updateWithLock
+ * conditions its put on the one it read, so it sees this write even when the transaction leaves the version alone.
  */
 function renderAction(action: Action, writeToken: string): TransactItem {
   const placeholders = new Placeholders();
@@ -331,12 +330,12 @@ function renderAction(action: Action, writeToken: string): TransactItem {
   const conditioned = ConditionExpression === undefined ? {} : { ConditionExpression };
   switch (action.kind) {
     case 'put': {
-      const Item = { ...action.item, [action.table.writeTokenAttribute]: writeToken };
+      const Item = { ...action.item, [changeTokenAttribute(action.table)]: writeToken };
       return { Put: { ...base, Item, ...conditioned, ...placeholders.attributes() } };
     }
     case 'update': {
       const clauses = renderChanges(action.changes, placeholders);
-      clauses.set.push(`${placeholders.name(action.table.writeTokenAttribute)} = ${placeholders.value(writeToken)}`);
+      clauses.set.push(`${placeholders.name(changeTokenAttribute(action.table))} = ${placeholders.value(writeToken)}`);
       const UpdateExpression = updateExpression(clauses);
       return { Update: { ...base, Key: action.key, UpdateExpression, ...conditioned, ...placeholders.attributes() } };
     }

@@ -14,13 +14,15 @@ import { type Item, keyAttributes, type Table, type Version } from '../table.js'
 const writeTokenLength = 16;
 
 /**
- * What racesafe adds to an item before sending it: every racesafe write of an item (put, update, tombstone,
- * guardedUpdate, updateWithLock) stores a fresh write token; a transaction's actions store none.
+ * What racesafe adds to an item before sending it: a version-monotonic write (put, update, tombstone) its write
+ * token; guardedUpdate, updateWithLock and a transaction's puts and updates a change token (see changeTokenAttribute).
  * Counted so that an item at the limit by the user's measure is refused here, not by DynamoDB ("Item size has
  * exceeded the maximum allowed size").
  */
-export function bookkeepingBytes(table: Table, write: 'token' | 'none'): number {
-  return write === 'none' ? 0 : utf8Length(table.writeTokenAttribute) + writeTokenLength;
+export function bookkeepingBytes(table: Table, write: 'token' | 'change' | 'none'): number {
+  if (write === 'none') return 0;
+  // The change token's name is the write token's and one digit (see changeTokenAttribute).
+  return utf8Length(table.writeTokenAttribute) + (write === 'change' ? 1 : 0) + writeTokenLength;
 }
 
 /** Validates an item a put stores whole (names, values, reserved names, size with the write token). */
@@ -38,7 +40,7 @@ export function checkChanges(
   key: Item,
   changes: Changes,
   field: string,
-  options: { allowVersion?: boolean; version?: Version; bookkeeping?: 'token' | 'none' } = {},
+  options: { allowVersion?: boolean; version?: Version; bookkeeping?: 'token' | 'change' | 'none' } = {},
 ): void {
   if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
     throw invalidInput(field, 'must be an object of attribute changes');

@@ -10,7 +10,7 @@ import { type CallOptions, checkOptions, Operation } from '../request/operation.
 import { readConsistently, visible } from '../request/stored.js';
 import { transactOne } from '../request/transact-one.js';
 import { conditionalUpdateInput } from '../request/update-input.js';
-import { newWriteToken } from '../request/write-token.js';
+import { changeTokenAttribute, newWriteToken } from '../request/write-token.js';
 import { checkExpressionSizes } from '../rules/expressions.js';
 import { type Item, keyOf, type Table, withoutBookkeeping } from '../table.js';
 import { checkChanges } from './changes.js';
@@ -26,7 +26,7 @@ export interface GuardedUpdateInput {
 /**
  * The request of {@link guardedUpdate} (pure): the conditional update as a one-action TransactWriteItems whose
  * ClientRequestToken is `token`, so that DynamoDB applies it at most once however often it is resent. It also stores
- * `token` in the table's write-token attribute, so that an updateWithLock that read the item before it conflicts.
+ * `token` as the item's change token, so that an updateWithLock that read the item before it conflicts.
  */
 export function buildGuardedUpdate(
   table: Table,
@@ -37,9 +37,10 @@ export function buildGuardedUpdate(
 ): TransactWriteCommandInput {
   const placeholders = new Placeholders();
   const clauses = renderChanges(changes, placeholders);
-  // A fresh token on the item (the transaction's own): updateWithLock conditions its put on the token it read, so it
-  // sees this write although the version does not change (versions belong to version-monotonic writers).
-  clauses.set.push(`${placeholders.name(table.writeTokenAttribute)} = ${placeholders.value(token)}`);
+  // A fresh change token (the transaction's own): updateWithLock conditions its put on the one it read, so it sees this
+  // write although the version does not change (versions belong to version-monotonic writers). The write token stays:
+  // a versioned write's resend recognises its own attempt by it.
+  clauses.set.push(`${placeholders.name(changeTokenAttribute(table))} = ${placeholders.value(token)}`);
   const update = updateExpression(clauses);
   const guard = guardCondition(parts);
   // The item must exist and not be deleted.
@@ -109,7 +110,7 @@ export async function guardedUpdate<T extends object = Item>(
   const itemKey = keyOf(table, key, 'key');
   if (typeof input !== 'object' || input === null) throw invalidInput('input', 'must be { changes, require? }');
   checkOptions(input, ['changes', 'require'], 'guardedUpdate input');
-  checkChanges(table, itemKey, input.changes, 'changes', { allowVersion: true, bookkeeping: 'token' });
+  checkChanges(table, itemKey, input.changes, 'changes', { allowVersion: true, bookkeeping: 'change' });
   const parts = guardParts(input.require ?? {}, 'require');
   const token = newWriteToken();
   const request = buildGuardedUpdate(table, itemKey, input.changes, parts, token);

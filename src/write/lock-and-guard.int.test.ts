@@ -30,6 +30,9 @@ const amounts = (() => {
   return Array.from({ length: orders }, () => 1 + Math.floor(random() * 3));
 })();
 
+/** The work between a lock's read and its put (a few ms, as real `mutate` functions take): the window orders land in. */
+const thinking = () => new Promise((resolve) => setTimeout(resolve, 3));
+
 /**
  * The naive twin of one updateWithLock increment: the same exactly-once transaction (a ClientRequestToken per
  * attempt, resent by the SDK after a lost response), but conditioned as before the fix, on `version = :read` alone.
@@ -39,6 +42,7 @@ async function versionOnlyIncrement(client: DynamoDBDocumentClient, name: string
     const read = (await client.send(new GetCommand({ TableName: name, Key: { pk: 'hot' }, ConsistentRead: true })))
       .Item as Item;
     const { _rsToken: _token, ...current } = read;
+    await thinking();
     try {
       await client.send(
         new TransactWriteCommand({
@@ -93,7 +97,11 @@ async function race(variant: 'safe' | 'naive') {
       return;
     }
     try {
-      await updateWithLock(table, { pk: 'hot' }, (current) => ({ ...current, pk: 'hot', n: Number(current?.n) + 1 }), {
+      const bumpOne = async (current: Item | undefined) => {
+        await thinking();
+        return { ...current, pk: 'hot', n: Number(current?.n) + 1 };
+      };
+      await updateWithLock(table, { pk: 'hot' }, bumpOne, {
         maxAttempts: 100,
         backoff: { baseMs: 1, capMs: 30 },
         retry: { baseMs: 1, capMs: 20 },

@@ -56,10 +56,11 @@ describe('request building (pure)', () => {
           Update: {
             TableName: 'state',
             Key: { pk: 'a' },
-            // The transaction's token is stored too, so that an updateWithLock that read the item before conflicts.
+            // The transaction's token is stored as the change token, so that an updateWithLock that read the item
+            // before conflicts; the write token (a versioned write's proof of its own attempt) stays.
             UpdateExpression: 'SET #n0 = if_not_exists(#n0, :v0) + :v1, #n1 = :v2',
             ConditionExpression: '(attribute_exists(#rsKey) AND attribute_not_exists(#rsTomb)) AND (#n0 >= :v3)',
-            ExpressionAttributeNames: { '#n0': 'q', '#n1': '_rsToken', '#rsKey': 'pk', '#rsTomb': '_rsDeleted' },
+            ExpressionAttributeNames: { '#n0': 'q', '#n1': '_rsToken0', '#rsKey': 'pk', '#rsTomb': '_rsDeleted' },
             ExpressionAttributeValues: { ':v0': 0, ':v1': -1, ':v2': 'tok', ':v3': 1 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
@@ -91,7 +92,7 @@ describe('request building (pure)', () => {
         {
           Put: {
             TableName: 'state',
-            Item: { pk: 'a', version: 1, _rsToken: 't1' },
+            Item: { pk: 'a', version: 1, _rsToken0: 't1' },
             ConditionExpression: 'attribute_not_exists(#n0)',
             ExpressionAttributeNames: { '#n0': 'pk' },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -103,22 +104,23 @@ describe('request building (pure)', () => {
     const next = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 4 }, 't2');
     expect(next.ClientRequestToken).toBe('t2');
     expect(next.TransactItems?.[0]?.Put).toMatchObject({
-      Item: { pk: 'a', version: 5, _rsToken: 't2' },
-      ConditionExpression: '(#n0 = :v0) AND (attribute_not_exists(#n1))',
-      ExpressionAttributeNames: { '#n0': 'version', '#n1': '_rsToken' },
+      Item: { pk: 'a', version: 5, _rsToken0: 't2' },
+      ConditionExpression: '(#n0 = :v0) AND (attribute_not_exists(#n1)) AND (attribute_not_exists(#n2))',
+      ExpressionAttributeNames: { '#n0': 'version', '#n1': '_rsToken', '#n2': '_rsToken0' },
       ExpressionAttributeValues: { ':v0': 4 },
     });
-    // A guardedUpdate (which leaves the version alone) since the read changed the token: the put conflicts.
-    const afterGuarded = buildLockedPut(table, { pk: 'a' }, { pk: 'a', version: 5, _rsToken: 't2' }, 't3');
+    // A guardedUpdate (which leaves the version alone) since the read changes the change token: the put conflicts.
+    const read = { pk: 'a', version: 5, _rsToken: 'w1', _rsToken0: 't2' };
+    const afterGuarded = buildLockedPut(table, { pk: 'a' }, read, 't3');
     expect(afterGuarded.TransactItems?.[0]?.Put).toMatchObject({
-      Item: { pk: 'a', version: 6, _rsToken: 't3' },
-      ConditionExpression: '(#n0 = :v0) AND (#n1 = :v1)',
-      ExpressionAttributeValues: { ':v0': 5, ':v1': 't2' },
+      Item: { pk: 'a', version: 6, _rsToken0: 't3' },
+      ConditionExpression: '(#n0 = :v0) AND (#n1 = :v1) AND (#n2 = :v2)',
+      ExpressionAttributeValues: { ':v0': 5, ':v1': 'w1', ':v2': 't2' },
     });
     // An item without a version (written by another tool) keeps the existence form.
     const unversioned = buildLockedPut(table, { pk: 'a' }, { pk: 'a', _rsToken: 'x' }, 't4');
     expect(unversioned.TransactItems?.[0]?.Put?.ConditionExpression).toBe(
-      '((attribute_exists(#n0)) AND (attribute_not_exists(#n1))) AND (#n2 = :v0)',
+      '((attribute_exists(#n0)) AND (attribute_not_exists(#n1))) AND (#n2 = :v0) AND (attribute_not_exists(#n3))',
     );
   });
 });

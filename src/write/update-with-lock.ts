@@ -7,7 +7,7 @@ import { sendConditional } from '../request/conditional-write.js';
 import { type CallOptions, Operation } from '../request/operation.js';
 import { readConsistently, visible } from '../request/stored.js';
 import { transactOne } from '../request/transact-one.js';
-import { newWriteToken } from '../request/write-token.js';
+import { changeTokenAttribute, newWriteToken } from '../request/write-token.js';
 import { type BackoffOptions, backoffDelay, sleep } from '../retry/backoff.js';
 import { backoffRules, checkCallOptions } from '../rules/call-options.js';
 import { checkItem } from '../rules/items.js';
@@ -38,9 +38,9 @@ export type LockOutcome<T extends object = Item> =
   | { readonly status: 'unchanged'; readonly current: T | undefined; readonly attempts: number };
 
 /**
- * The request of one attempt (pure): a put conditioned on `version = :expected` and on the write token read
- * (`token = :read`, or no token when the read item had none; create-only when nothing is stored), storing its own
- * token, so that any racesafe write between the read and the put (a guardedUpdate too, which leaves the version alone)
+ * The request of one attempt (pure): a put conditioned on `version = :expected` and on the write and change tokens
+ * read (`token = :read`, or no token when the read item had none; create-only when nothing is stored), storing its
+ * own change token, so that any racesafe write between the read and the put (a guardedUpdate too, which leaves the version alone)
  * makes the put conflict. It is sent as a one-action TransactWriteItems whose ClientRequestToken is the attempt's `token`: a resend of an attempt that
  * landed applies nothing and succeeds, however many writes came in between. The next attempt after a real conflict
  * is a different request with a new token.
@@ -60,7 +60,8 @@ export function buildLockedPut(
           storedVersion === undefined
             ? and(attributeExists(table.partitionKey), attributeNotExists(table.versionAttribute))
             : compare(table.versionAttribute, '=', storedVersion),
-          unchangedToken(table, stored),
+          unchanged(table.writeTokenAttribute, stored),
+          unchanged(changeTokenAttribute(table), stored),
         );
   const ConditionExpression = condition(placeholders);
   const put = {
@@ -69,8 +70,8 @@ export function buildLockedPut(
       ...next,
       // updateWithLock refuses stored versions that are not numbers before it builds a put.
       [table.versionAttribute]: (typeof storedVersion === 'number' ? storedVersion : 0) + 1,
-      // Every racesafe write stores a fresh token, so the next lock's put sees that this one came in between.
-      [table.writeTokenAttribute]: token,
+      // A fresh change token, so the next lock's put sees that this one came in between.
+      [changeTokenAttribute(table)]: token,
     },
     ConditionExpression,
     ...placeholders.attributes(),
@@ -79,14 +80,13 @@ export function buildLockedPut(
 }
 
 /**
- * "The write token is still the one read" (pure): every racesafe write stores a fresh token, including guardedUpdate,
- * which leaves the version alone, so the version alone cannot tell that a write came between the read and the put.
+ * "The token in `attribute` is still the one read" (pure). Every racesafe write stores a fresh write token (versioned
+ * writes) or change token (guardedUpdate and transactions, which may leave the version alone; updateWithLock), so the
+ * version alone cannot tell that a write came between the read and the put, but the two tokens can.
  */
-function unchangedToken(table: Table, stored: Item): Condition {
-  const token = stored[table.writeTokenAttribute];
-  return token === undefined
-    ? attributeNotExists(table.writeTokenAttribute)
-    : compare(table.writeTokenAttribute, '=', token);
+function unchanged(attribute: string, stored: Item): Condition {
+  const token = stored[attribute];
+  return token === undefined ? attributeNotExists(attribute) : compare(attribute, '=', token);
 }
 
 /**
@@ -97,7 +97,7 @@ function unchangedToken(table: Table, stored: Item): Condition {
  *
  * Exactly once: each attempt's put is a one-action TransactWriteItems with its own ClientRequestToken, so a resend
  * after a lost response applies nothing and succeeds, and a landed write is never reported as a conflict. Each put
- * is conditioned on the version and the write token it read, and every racesafe write stores a fresh token, so it
+ * is conditioned on the version and the tokens it read, and every racesafe write stores a fresh token, so it
  * mixes safely with guardedUpdate on one item. The price: twice the write units of a plain put, and the token
  * (about 24 B) on the item. See docs/exactness.md.
  *
@@ -195,8 +195,8 @@ function checkedNext(table: Table, key: Item, next: unknown): Item {
   }
   const { [table.versionAttribute]: _version, ...rest } = item;
   const full = { ...rest, ...key };
-  // The put carries the next version (a safe integer: at most 9 bytes) and its write token besides, counted so DynamoDB
+  // The put carries the next version (a safe integer: at most 9 bytes) and its change token besides, counted so DynamoDB
   // never refuses the size.
-  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9 + bookkeepingBytes(table, 'token'));
+  checkItem(table, full, 'mutate', utf8Length(table.versionAttribute) + 9 + bookkeepingBytes(table, 'change'));
   return full;
 }
