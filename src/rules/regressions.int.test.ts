@@ -27,7 +27,7 @@ import { guardedUpdate } from '../write/guarded-update.js';
 import { putIfNewer } from '../write/put-if-newer.js';
 import { updateIfNewer } from '../write/update-if-newer.js';
 import { updateWithLock } from '../write/update-with-lock.js';
-import { maxItemBytes } from './limits.js';
+import { maxAttributeNameBytes, maxItemBytes } from './limits.js';
 
 const engine = useEngine();
 
@@ -238,6 +238,40 @@ describe('issue 12: refused by DynamoDB after racesafe accepted it', () => {
     }
   });
 
+  it('attribute names: the largest DynamoDB Local stores and reads back (50,000 bytes) is stored, 50,001 refused', async () => {
+    const { table, sent } = await countedTable();
+    expect(maxAttributeNameBytes).toBe(50_000);
+    // ASCII and 4-byte characters: the limit is on UTF-8 bytes, not on characters or UTF-16 code units.
+    const largest = ['n'.repeat(50_000), '\u{1F600}'.repeat(12_500)];
+    const over = ['n'.repeat(50_001), '\u00e9'.repeat(25_000) + 'n', '\u{1F600}'.repeat(12_500) + 'n'];
+    for (const [index, name] of largest.entries()) {
+      const pk = `largest-${index}`;
+      expect((await putIfNewer(table, { pk, version: 1, [name]: 1 })).status).toBe('applied');
+      expect((await raw(table, { pk }))?.[name]).toBe(1);
+      // In an update through a placeholder, and in a guard's condition on the stored attribute.
+      expect((await updateIfNewer(table, { pk }, 2, { [name]: 2 })).status).toBe('applied');
+      expect((await raw(table, { pk }))?.[name]).toBe(2);
+      // guardedUpdate sends a one-action transaction, which dynalite lacks.
+      if (!engine.capabilities.transactions) continue;
+      const guarded = await guardedUpdate(table, { pk }, { changes: { [name]: 3 }, require: { [name]: { eq: 2 } } });
+      expect(guarded.status).toBe('applied');
+      expect((await raw(table, { pk }))?.[name]).toBe(3);
+    }
+    const before = sent.length;
+    for (const name of over) {
+      expect(Buffer.byteLength(name)).toBeGreaterThan(maxAttributeNameBytes);
+      await refused(() => putIfNewer(table, { pk: 'over', version: 1, [name]: 1 }), 'item.', sent);
+      await refused(() => putIfNewer(table, { pk: 'over', version: 1, m: { [name]: 1 } }), 'item.m', sent);
+      await refused(() => updateIfNewer(table, { pk: 'over' }, 1, { [name]: 1 }), 'changes.', sent);
+      await refused(
+        () => guardedUpdate(table, { pk: 'largest-0' }, { changes: { a: 1 }, require: { [name]: { eq: 2 } } }),
+        /^require/,
+        sent,
+      );
+    }
+    expect(sent.length).toBe(before);
+  });
+
   it('refuses keys of the wrong type, a partition key over 2048 bytes, a sort key over 1024, empty binary', async () => {
     const { table, sent } = await countedTable({ sortKey: 'sk' });
     await refused(() => putIfNewer(table, { pk: 1, sk: 'a', version: 1 }), 'item.pk', sent);
@@ -287,6 +321,41 @@ describe('issue 12: refused by DynamoDB after racesafe accepted it', () => {
       'actions[1]',
     );
   });
+});
+
+describe('issue 12: an update that grows a stored item past 400 KB', () => {
+  // racesafe cannot know the stored item's other attributes before sending an update (its size check is a lower
+  // bound), so DynamoDB has the last word: the caller still gets a RacesafeError with the service's refusal as cause.
+  itWhen(['transactions'])(
+    'is refused by DynamoDB and reported as a typed error, never a raw SDK error; the stored item is unchanged',
+    async () => {
+      const { table } = await countedTable();
+      await putIfNewer(table, { pk: 'a', version: 1, big: 'x'.repeat(300_000) });
+      const before = await raw(table, { pk: 'a' });
+      const more = { more: 'y'.repeat(200_000) };
+      const typed = async (call: () => Promise<unknown>): Promise<RacesafeError> => {
+        const error = await call().then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(error).toBeInstanceOf(RacesafeError);
+        return error as RacesafeError;
+      };
+      const update = await typed(() => updateIfNewer(table, { pk: 'a' }, 2, more));
+      expect(update.code).toBe('service.failure');
+      expect((update.cause as Error).name).toBe('ValidationException');
+      expect(update.message).toMatch(/Item size to update has exceeded/);
+      const guarded = await typed(() => guardedUpdate(table, { pk: 'a' }, { changes: more }));
+      expect(guarded.code).toBe('service.failure');
+      const cancelled = await typed(() => transaction().update(table, { pk: 'a' }, { changes: more }).commit());
+      expect(cancelled.code).toBe('transaction.cancelled');
+      expect((cancelled as RacesafeError<'transaction.cancelled'>).details.reasons[0]?.code).toBe('ValidationError');
+      // updateWithLock reads the item first, so it knows the whole size and refuses before writing.
+      const locked = await typed(() => updateWithLock(table, { pk: 'a' }, (item) => ({ ...item, ...more })));
+      expect(locked.code).toBe('validation.invalidInput');
+      expect(await raw(table, { pk: 'a' })).toEqual(before);
+    },
+  );
 });
 
 describe('issue 12: crashes become typed errors', () => {

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RacesafeError } from '../errors.js';
+import { invalidInput, RacesafeError } from '../errors.js';
 import type { OutcomeEvent } from '../observe/events.js';
 import { powertoolsLogger } from '../observe/powertools.js';
 import type { PoisonRecord } from './poison.js';
@@ -272,6 +272,63 @@ describe('collapse', () => {
     expect(events.find((event) => event.status === 'duplicate')?.reason).toBe(
       'collapsed: version 4 of this key is in the same batch',
     );
+  });
+
+  it('when the highest version is poison (its write refused before sending), handles the next highest instead', async () => {
+    // Found by the stream fuzz suite: the older versions were reported stale, superseded by a version never stored.
+    const attempted: string[] = [];
+    const poisoned: string[] = [];
+    const events: OutcomeEvent[] = [];
+    const handler = kinesisHandler({
+      parse: Reading,
+      collapse: true,
+      observe: (event) => events.push(event),
+      onPoison: (poison) => void poisoned.push(poison.itemIdentifier.slice(-1)),
+      handle: (reading) => {
+        attempted.push(`${reading.key}${reading.version}`);
+        if (reading.version >= 3) throw invalidInput('item.big', 'the item would be over 400 KB');
+      },
+    });
+    const response = await handler(readings(['a', 1], ['a', 4], ['a', 2], ['a', 3], ['b', 5], ['b', 1]));
+    expect(response).toEqual({ batchItemFailures: [] });
+    // Each key's lane in order (lanes run at once): the highest first, then the next highest while they are poison.
+    expect(attempted.filter((name) => name.startsWith('a'))).toEqual(['a4', 'a3', 'a2']);
+    expect(attempted.filter((name) => name.startsWith('b'))).toEqual(['b5', 'b1']);
+    expect(poisoned.sort()).toEqual(['2', '4', '5']);
+    const stale = events.filter((event) => event.status === 'stale').map((event) => event.reason);
+    expect(stale).toEqual(['collapsed: version 2 of this key is in the same batch']);
+  });
+
+  it("with many keys interleaved, each poison winner falls back to its own key's next highest version", async () => {
+    // Found by the stream fuzz suite: ordering fallbacks only within a key is not a total order, and sort misplaced them.
+    const attempted: string[] = [];
+    const handler = kinesisHandler({
+      parse: Reading,
+      collapse: true,
+      concurrency: 2,
+      onPoison: () => undefined,
+      handle: (reading) => {
+        attempted.push(`${reading.key}${reading.version}`);
+        if (reading.version === 6) throw invalidInput('item.big', 'the item would be over 400 KB');
+      },
+    });
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const records: [string, number][] = [];
+    for (const version of [2, 5, 1, 4, 3, 6]) for (const key of keys) records.push([key, version]);
+    expect(await handler(readings(...records))).toEqual({ batchItemFailures: [] });
+    for (const key of keys) expect(attempted.filter((name) => name.startsWith(key))).toEqual([`${key}6`, `${key}5`]);
+  });
+
+  it('when the highest version fails, its fallbacks are reported failed with it (redelivered, not skipped)', async () => {
+    const handler = kinesisHandler({
+      parse: Reading,
+      collapse: true,
+      handle: (reading) => {
+        if (reading.version === 2) throw new Error('throttled');
+      },
+    });
+    const response = await handler(readings(['a', 1], ['a', 2]));
+    expect(failedIds(response).sort()).toEqual([sequenceNumber(1), sequenceNumber(2)].sort());
   });
 
   it('makes a record without a version poison, since it cannot be ordered', async () => {

@@ -1,6 +1,6 @@
 /** @module The batch pipeline every stream handler shares: decode, parse, key, collapse, lanes, outcome, response. */
 import { emit, type OutcomeStatus } from '../observe/events.js';
-import type { Version } from '../table.js';
+import { compareVersions, type Version } from '../table.js';
 import { type BatchItemFailure, batchItemFailures } from './batch-response.js';
 import { collapseByKey } from './collapse.js';
 import { groupIntoLanes, runLanes } from './lanes.js';
@@ -9,17 +9,34 @@ import { runParser } from './parse.js';
 import { isPoisonError, type PoisonKind, type PoisonSink } from './poison.js';
 import type { RecordContext, Source, SourceRecord } from './record.js';
 
+/**
+ * One key's records under collapse (in one lane): the version that was handled, once one was. The highest version is
+ * handled first; the others wait at the end of the lane, highest first, and are reported superseded by it, unless it
+ * turned out poison (its item broke a rule): then the next highest is handled instead, so a poison record never
+ * takes the older versions of its key with it.
+ */
+interface CollapseGroup {
+  /** The group's place among the batch's groups, so that the lane order is a total order. */
+  readonly order: number;
+  decided: Version | undefined;
+}
+
 /** What happens to one record once it is in its lane. */
 type Step<E> =
-  | { readonly kind: 'handle'; readonly event: E; readonly key: string; readonly version: Version | undefined }
+  | {
+      readonly kind: 'handle';
+      readonly event: E;
+      readonly key: string;
+      readonly version: Version | undefined;
+      readonly group?: CollapseGroup;
+    }
   | { readonly kind: 'poison'; readonly poison: PoisonKind; readonly reason: string }
   | {
-      readonly kind: 'superseded';
+      readonly kind: 'fallback';
       readonly event: E;
       readonly key: string;
       readonly version: Version;
-      readonly status: 'stale' | 'duplicate';
-      readonly by: Version;
+      readonly group: CollapseGroup;
     };
 
 interface Work<E, Raw> {
@@ -40,10 +57,7 @@ export async function processBatch<Event, Raw, E>(
   const records = source.records(event).map((raw, index) => source.describe(raw, index));
   const prepared = await Promise.all(records.map((record) => prepare(options, record)));
   const work = options.collapse ? collapse(prepared) : prepared;
-  const lanes = groupIntoLanes(
-    [...work].sort((a, b) => a.record.index - b.record.index),
-    (item) => item.lane,
-  );
+  const lanes = groupIntoLanes([...work].sort(laneOrder), (item) => item.lane);
   const results = await runLanes(lanes.values(), options.concurrency, (item) => perform(source, options, item));
   const failed = new Set<number>();
   for (const [item, result] of results) if (result !== 'handled') failed.add(item.record.index);
@@ -98,27 +112,63 @@ function checkVersion(version: unknown, required: boolean): string | undefined {
   return `invalid version: ${JSON.stringify(version)} is not a positive safe integer or a non-empty ordered string`;
 }
 
-/** Replaces every handled record but the highest version of its key by a superseded step. */
+/**
+ * A lane's order: records in delivery order, then collapse's fallbacks, each key's highest version first (so each one
+ * runs once its key's handled version is known).
+ */
+function laneOrder<E, Raw>(a: Work<E, Raw>, b: Work<E, Raw>): number {
+  const fallbackA = a.step.kind === 'fallback';
+  const fallbackB = b.step.kind === 'fallback';
+  if (fallbackA !== fallbackB) return fallbackA ? 1 : -1;
+  if (a.step.kind === 'fallback' && b.step.kind === 'fallback') {
+    // By group, then highest version first (DynamoDB's order); on a tie the later delivery first, as collapse keeps
+    // the last. (A comparator that orders only within a group is not a total order, and sort may then misplace.)
+    if (a.step.group !== b.step.group) return a.step.group.order - b.step.group.order;
+    return -(compareVersions(a.step.version, b.step.version) ?? 0) || b.record.index - a.record.index;
+  }
+  return a.record.index - b.record.index;
+}
+
+/**
+ * Per key and lane, keeps the highest version to handle and turns the key's other records into fallbacks: reported
+ * superseded once a version of the key is handled, handled themselves if every higher one was poison.
+ */
 function collapse<E, Raw>(work: readonly Work<E, Raw>[]): Work<E, Raw>[] {
   type Candidate = Work<E, Raw> & { readonly key: string; readonly version: Version };
   const candidates: Candidate[] = [];
   const rest: Work<E, Raw>[] = [];
   for (const item of work) {
-    // Every handled record has a version here: prepare() makes it poison otherwise.
+    // Every handled record has a version here: prepare() makes it poison otherwise. A key is collapsed within its
+    // lane only (an SQS FIFO group may hold several keys, and a key several groups), so its fallbacks run after it.
     if (item.step.kind === 'handle' && item.step.version !== undefined) {
-      candidates.push({ ...item, key: item.step.key, version: item.step.version });
+      candidates.push({ ...item, key: JSON.stringify([item.lane, item.step.key]), version: item.step.version });
     } else rest.push(item);
   }
   const { kept, superseded } = collapseByKey(candidates);
-  for (const { item, by, status } of superseded) {
+  const groups = new Map<Candidate, CollapseGroup>();
+  const groupOf = (winner: Candidate): CollapseGroup => {
+    const group = groups.get(winner) ?? { order: groups.size, decided: undefined };
+    groups.set(winner, group);
+    return group;
+  };
+  for (const { item, by } of superseded) {
     const step = item.step as Extract<Step<E>, { kind: 'handle' }>;
     rest.push({
       record: item.record,
       lane: item.lane,
-      step: { kind: 'superseded', event: step.event, key: item.key, version: item.version, status, by: by.version },
+      step: { kind: 'fallback', event: step.event, key: step.key, version: item.version, group: groupOf(by) },
     });
   }
-  return [...rest, ...kept];
+  for (const item of kept) {
+    const group = groups.get(item);
+    const { record, lane, step } = item;
+    rest.push(
+      group === undefined
+        ? { record, lane, step }
+        : { record, lane, step: { ...(step as Extract<Step<E>, { kind: 'handle' }>), group } },
+    );
+  }
+  return rest;
 }
 
 /** Runs one record's step; true when the record counts as handled. Emits the record's outcome event. */
@@ -146,8 +196,10 @@ async function perform<Event, Raw, E>(
   if (step.kind === 'poison')
     return sendToSink(source, options.onPoison, record, step.poison, step.reason, ids, report);
   const context = { ...ids, key: step.key, version: step.version, fields: step.event };
-  if (step.kind === 'superseded') {
-    report(step.status, `collapsed: version ${String(step.by)} of this key is in the same batch`, context);
+  const decided = step.group?.decided;
+  if (step.kind === 'fallback' && decided !== undefined) {
+    const status = compareVersions(step.version, decided) === 0 ? 'duplicate' : 'stale';
+    report(status, `collapsed: version ${String(decided)} of this key is in the same batch`, context);
     return true;
   }
   const recordContext: RecordContext<Raw> = {
@@ -167,6 +219,7 @@ async function perform<Event, Raw, E>(
     report('error', messageOf(error), context);
     return false;
   }
+  if (step.group !== undefined) step.group.decided = step.version;
   const status = (result as { status?: unknown } | null | undefined)?.status;
   const reason = (result as { reason?: unknown } | null | undefined)?.reason;
   report(

@@ -34,8 +34,10 @@ export interface StreamHandlerOptions<E, Raw> {
   /** Lanes run at once (1 to 1000). @default 16 */
   readonly concurrency?: number;
   /**
-   * Per key, handle only the record with the highest version in the batch; the others are reported as `stale` (or
-   * `duplicate` at the same version) without any request. Right for state writes, wrong for effects. @default false
+   * Per key, handle only the record with the highest version in the batch (DynamoDB's order: numbers by value, strings
+   * by UTF-8 bytes); the others are reported as `stale` (or `duplicate` at the same version) without any request. When
+   * that record turns out poison (`handle` threw a racesafe validation error), the next highest is handled instead.
+   * Right for state writes, wrong for effects. @default false
    */
   readonly collapse?: boolean;
   /** Where poison records go; once it resolves they count as handled. @default none: poison records are reported failed */

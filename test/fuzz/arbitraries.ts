@@ -13,7 +13,10 @@ export const attributeName: fc.Arbitrary<string> = fc.oneof(
     weight: 1,
     arbitrary: fc.constantFrom('_rsToken', '_rsToken0', '_rsToken15', '_rsToken999', '_rsDeleted', '__proto__'),
   },
-  { weight: 1, arbitrary: fc.constantFrom('', 'a\uD800', '\uDC00b', 'n'.repeat(70_000)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', 'a\uD800', '\uDC00b', 'n'.repeat(50_000), 'n'.repeat(50_001), 'n'.repeat(70_000)),
+  },
 );
 
 const hostileString = fc.oneof(
