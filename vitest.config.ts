@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const integration = (engine: 'dynamodb-local' | 'dynalite') => ({
@@ -23,6 +24,9 @@ export default defineConfig({
   test: {
     // The AWS SDK warns once per process that it will soon need Node 22; in test output it is noise.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // The integration files mostly wait on an engine (a JVM, or dynalite), not on this process: on a 2-core machine
+    // vitest's default (cores - 1 = one file at a time) left a core idle and took over 12 minutes in CI.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       {
         extends: true,

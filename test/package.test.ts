@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -12,6 +13,8 @@ import {
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { consumerBundling } from 'racesafe/cdk';
+import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const publicApi = [
@@ -143,6 +146,134 @@ describe('the built package', () => {
     }
   });
 
+  it('is free of side effects at import, as its package.json tells bundlers ("sideEffects": false)', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    expect(pkg.sideEffects).toBe(false);
+    // The packages racesafe imports are loaded first (their own effects are theirs); then every entry point is
+    // imported, and nothing a module could change on load may differ: globals, the built-in prototypes, process
+    // listeners, the environment, timers and handles, the exit code, and the output.
+    const entries = Object.keys(pkg.exports)
+      .filter((entry) => entry !== './package.json')
+      .map((entry) => entry.replace(/^\./, 'racesafe'));
+    const packages = [...new Set(entries.flatMap((entry) => staticPackageImports(distEntry(entry))))];
+    const probe = `
+      for (const name of ${JSON.stringify(packages)}) await import(name);
+      const protos = [Object, Array, String, Number, Function, Promise, Error, Map, Set, RegExp, Date, Symbol];
+      const snapshot = () => JSON.stringify({
+        globals: Reflect.ownKeys(globalThis).map(String).sort(),
+        prototypes: protos.map((type) => Reflect.ownKeys(type.prototype).map(String).sort()),
+        statics: protos.map((type) => Reflect.ownKeys(type).map(String).sort()),
+        listeners: process.eventNames().map((name) => [String(name), process.listenerCount(name)]),
+        env: Object.entries(process.env).sort(),
+        resources: process.getActiveResourcesInfo().sort(),
+        exitCode: process.exitCode ?? null,
+      });
+      const before = snapshot();
+      for (const entry of ${JSON.stringify(entries)}) await import(entry);
+      const after = snapshot();
+      process.stdout.write(before === after ? 'unchanged' : 'changed: ' + before + ' -> ' + after);`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    expect(entries).toContain('racesafe/cdk');
+    expect(output).toBe('unchanged');
+  });
+
+  it('publishes declarations that import only its dependencies and declared peers', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    const declared = new Set([
+      pkg.name,
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}),
+    ]);
+    const declarations = listFiles('dist').filter((file) => /\.d\.c?ts$/.test(file));
+    expect(declarations.length).toBeGreaterThan(5);
+    const imported = new Map<string, string[]>();
+    for (const file of declarations) {
+      for (const name of declarationPackageImports(readFileSync(file, 'utf8'))) {
+        imported.set(name, [...(imported.get(name) ?? []), file]);
+      }
+    }
+    // The walk sees real imports (not an empty list), and the check catches the kind of import that shipped once.
+    expect([...imported.keys()]).toEqual(expect.arrayContaining(['@aws-sdk/lib-dynamodb', 'aws-lambda']));
+    expect(declarationPackageImports("import type { AwsCredentialIdentity } from '@aws-sdk/types';")).toEqual([
+      '@aws-sdk/types',
+    ]);
+    // A TSDoc example is a comment, not an import.
+    expect(declarationPackageImports("/**\n * import { z } from 'zod';\n */\nexport {};")).toEqual([]);
+    const undeclared = [...imported].filter(
+      ([name]) => !declared.has(name) && !declared.has(`@types/${name.replace(/^@([^/]+)\//, '$1__')}`),
+    );
+    expect(Object.fromEntries(undeclared), 'imported by published declarations, but not a dependency or peer').toEqual(
+      {},
+    );
+  });
+
+  it("bundles a Kinesis consumer as NodejsFunction does, within its budget, and reports racesafe's bytes apart", {
+    timeout: 120_000,
+  }, async () => {
+    const project = freshProject();
+    try {
+      // Powertools Metrics is the user's own dependency when they use the adapter: linked, and counted apart.
+      for (const name of ['@aws-lambda-powertools/metrics', '@smithy/core']) {
+        const target = join(project, 'node_modules', name);
+        if (existsSync(target)) continue;
+        mkdirSync(dirname(target), { recursive: true });
+        symlinkSync(realpathSync(resolve('node_modules', name)), target);
+      }
+      writeFileSync(
+        join(project, 'kinesis-consumer.mjs'),
+        [
+          "import { Metrics } from '@aws-lambda-powertools/metrics';",
+          "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+          "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';",
+          "import { defineTable, powertoolsMetrics, putIfNewer } from 'racesafe';",
+          "import { kinesisHandler } from 'racesafe/stream';",
+          'const metrics = new Metrics();',
+          "const state = defineTable({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), name: 'state', partitionKey: 'key' });",
+          'export const handler = kinesisHandler({',
+          '  parse: (payload) => payload,',
+          '  key: (event) => event.key,',
+          '  handle: (event, record) => putIfNewer(state, event, record.callOptions),',
+          '  observe: powertoolsMetrics(metrics),',
+          '});',
+          '',
+        ].join('\n'),
+      );
+      // The same consumer with the other sources and the SQS dead-letter sink: the markers below are in the package.
+      writeFileSync(
+        join(project, 'every-source.mjs'),
+        "export { dynamoDBStreamHandler, sqsHandler, sqsDeadLetterSink } from 'racesafe/stream';\n",
+      );
+      const kinesisOnly = await bundleAsNodejsFunction(project, 'kinesis-consumer.mjs');
+      const everySource = await bundleAsNodejsFunction(project, 'every-source.mjs');
+      // String literals of the DynamoDB Streams and SQS sources and of the SQS dead-letter sink (minified output).
+      const notUsed = ['"dynamoDBStreamHandler"', '"sqsHandler"', '"racesafe-poison"', '"@aws-sdk/client-sqs"'];
+      for (const marker of notUsed) {
+        expect(everySource.code, marker).toContain(marker);
+        expect(kinesisOnly.code, `tree-shaken from a Kinesis-only consumer: ${marker}`).not.toContain(marker);
+      }
+      const { total, byPackage } = kinesisOnly;
+      if (process.env.RACESAFE_BUNDLE_OUT) writeFileSync(process.env.RACESAFE_BUNDLE_OUT, kinesisOnly.code);
+      console.log(
+        `Kinesis consumer (kinesisHandler + putIfNewer + powertoolsMetrics; ESM, node22, minified, SDK external): ${total} B;`,
+        Object.entries(byPackage)
+          .map(([name, bytes]) => `${name} ${bytes} B`)
+          .join(', '),
+      );
+      expect(kinesisOnly.code).toMatch(/from"@aws-sdk\/lib-dynamodb"/);
+      // Budgets, in bytes (a bundle's size is deterministic for a locked tree): racesafe's own code, the SDK's
+      // throttling classifier (@smithy/core/retry, whose index also builds the retry middleware at load), and all.
+      expect(byPackage.racesafe).toBeLessThan(36 * 1024);
+      expect(byPackage['@smithy/core'] ?? 0).toBeLessThan(14 * 1024);
+      expect(total).toBeLessThan(64 * 1024);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('packs a LICENSE and no source maps', { timeout: 60_000 }, () => {
     const files = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--silent'], { encoding: 'utf8' }))[0]
       .files as Array<{ path: string }>;
@@ -152,6 +283,73 @@ describe('the built package', () => {
     expect(paths.filter((path) => path.endsWith('.map'))).toEqual([]);
   });
 });
+
+/** The built ES module file of a package entry point ('racesafe/stream' -> dist/stream/index.js). */
+function distEntry(entry: string): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  return pkg.exports[entry.replace(/^racesafe/, '.')].import.default;
+}
+
+/** Every file under a directory. */
+function listFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(directory, entry.name)) : [join(directory, entry.name)],
+  );
+}
+
+/** The packages a declaration file imports (imports, import types, type references), read by TypeScript itself. */
+function declarationPackageImports(text: string): string[] {
+  const info = ts.preProcessFile(text, true, true);
+  const specifiers = [
+    ...info.importedFiles.map((file) => file.fileName),
+    ...info.typeReferenceDirectives.map((reference) => reference.fileName),
+  ];
+  const packages = specifiers
+    .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:'))
+    .filter((specifier) => !builtinModules.includes(specifier) && specifier !== 'node')
+    .map((specifier) => {
+      const parts = specifier.split('/');
+      return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string);
+    });
+  return [...new Set(packages)];
+}
+
+/**
+ * Bundles a file with esbuild the way NodejsFunction does with racesafe's `consumerBundling` (ESM, node22, minified,
+ * AWS SDK external, no source map), and splits the output's bytes by the package they came from.
+ */
+async function bundleAsNodejsFunction(
+  project: string,
+  entry: string,
+): Promise<{ code: string; total: number; byPackage: Record<string, number> }> {
+  const bundling = consumerBundling('nodejs22.x');
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [join(project, entry)],
+    absWorkingDir: project,
+    bundle: true,
+    platform: 'node',
+    format: bundling.format === 'esm' ? 'esm' : 'cjs',
+    target: bundling.target as string,
+    mainFields: bundling.mainFields as string[],
+    minify: bundling.minify === true,
+    sourcemap: bundling.sourceMap === true,
+    external: bundling.externalModules as string[],
+    banner: { js: bundling.banner as string },
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  expect(result.errors).toEqual([]);
+  const [output] = Object.values(result.metafile.outputs);
+  const byPackage: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)?.[1] ?? 'entry';
+    if (bytesInOutput > 0) byPackage[name] = (byPackage[name] ?? 0) + bytesInOutput;
+  }
+  const code = result.outputFiles[0]?.text ?? '';
+  return { code, total: Buffer.byteLength(code), byPackage };
+}
 
 /** The packages an ES module file and the chunks it imports load statically (dynamic import() is left out). */
 function staticPackageImports(entry: string): string[] {

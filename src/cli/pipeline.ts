@@ -18,9 +18,9 @@ consumer writes the state table. The verdict reads the final state and the table
 regression is an older version committed after a newer one.
 
 Options:
-  --variant <name>    safe (kinesisHandler + putIfNewer) | naive (get, compare, put)  (default: safe)
-  --events <n>        changes to produce (default: 5000)
-  --keys <n>          distinct keys (default: 100)
+  --variant <name>    safe (kinesisHandler + putIfNewer) | naive (read the batch's state, compare, put)  (default: safe)
+  --events <n>        changes to produce (default: 2000)
+  --keys <n>          distinct keys (default: 20)
   --shards <n>        Kinesis shards (default: 4)
   --seed <n>          seed of the workload and the faults (default: 1)
   --partition-by <p>  gateway (one device's changes over many shards) | key (a device per shard) (default: gateway)
@@ -40,8 +40,8 @@ export async function runPipelineCommand(argv: readonly string[]): Promise<numbe
     return 2;
   }
   const numbers: Record<'events' | 'keys' | 'shards' | 'seed', number> = {
-    events: 5000,
-    keys: 100,
+    events: 2000,
+    keys: 20,
     shards: 4,
     seed: 1,
   };

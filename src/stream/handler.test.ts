@@ -299,7 +299,7 @@ describe('collapse', () => {
     expect(stale).toEqual(['collapsed: version 2 of this key is in the same batch']);
   });
 
-  it('with many keys interleaved, each poison winner falls back to its own key\'s next highest version', async () => {
+  it("with many keys interleaved, each poison winner falls back to its own key's next highest version", async () => {
     // Found by the stream fuzz suite: ordering fallbacks only within a key is not a total order, and sort misplaced them.
     const attempted: string[] = [];
     const handler = kinesisHandler({

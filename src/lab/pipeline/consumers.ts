@@ -60,9 +60,12 @@ export function safeConsumer(context: ConsumerContext): PipelineConsumer {
 }
 
 /**
- * The story's StateLambda: read the stored version, compare in the client, put. Correct serially; under concurrent
- * batches holding the same key, or a retried batch racing a newer one, two invocations read the same old version and
- * both write, so an older version lands after a newer one. A failure throws: Lambda retries the whole batch.
+ * The story's StateLambda as it is often written: read the stored version of every key in the batch once (one
+ * consistent read per key, before any write), compare in the client, put each record that is newer than what was read
+ * and than what this batch already wrote. Correct serially; but the read is as old as the batch, so a concurrent batch
+ * on another shard (one key over many shards), a concurrent batch of the same shard (`ParallelizationFactor`) or a
+ * whole-batch retry that writes a newer version in the meantime is overwritten by an older one, and when that batch
+ * is the key's last, the key ends below its highest version. A failure throws: Lambda retries the whole batch.
  */
 export function naiveConsumer(context: ConsumerContext): PipelineConsumer {
   const report = (status: 'applied' | 'stale' | 'duplicate', key: string, eventId: string, version: number) =>
@@ -76,20 +79,29 @@ export function naiveConsumer(context: ConsumerContext): PipelineConsumer {
       context: { eventId, version },
     });
   return async (event) => {
-    for (const record of event.Records) {
-      const change = parseStateChange(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+    const changes = event.Records.map((record) => ({
+      record,
+      change: parseStateChange(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'))),
+    }));
+    // The state as the batch starts: what this invocation believes is stored.
+    const known = new Map<string, number>();
+    for (const key of new Set(changes.map(({ change }) => change.key))) {
       const { Item } = await context.client.send(
-        new GetCommand({ TableName: context.tableName, Key: { key: change.key }, ConsistentRead: true }),
+        new GetCommand({ TableName: context.tableName, Key: { key }, ConsistentRead: true }),
       );
-      const stored = Item === undefined ? 0 : Number(Item.version);
+      known.set(key, Item === undefined ? 0 : Number(Item.version));
+    }
+    for (const { record, change } of changes) {
+      const stored = known.get(change.key) ?? 0;
       if (stored >= change.version) {
         report(stored === change.version ? 'duplicate' : 'stale', change.key, record.eventID, change.version);
         continue;
       }
-      // The race: another invocation may have written since the read above, and this put does not check.
+      // The race: another invocation may have written since the batch's read, and this put does not check.
       await context.client.send(
         new PutCommand({ TableName: context.tableName, Item: { ...change, updatedAt: new Date().toISOString() } }),
       );
+      known.set(change.key, change.version);
       report('applied', change.key, record.eventID, change.version);
     }
     return undefined;

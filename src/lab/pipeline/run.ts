@@ -25,7 +25,7 @@ import {
 import { judgePipeline, type PipelineVerdict } from './verdict.js';
 import { gatewayPartitionKey, highestVersions, producerInvocations, type StateChange } from './workload.js';
 
-/** Which consumer runs: the story's get-compare-put, or `kinesisHandler` with `putIfNewer`. */
+/** Which consumer runs: the story's consumer (read the batch's state, compare, put), or `kinesisHandler` with `putIfNewer`. */
 export type PipelineVariant = 'naive' | 'safe';
 
 /** The engines a run uses; the caller starts and stops them. */
@@ -54,9 +54,9 @@ export interface PipelineFaults {
 
 export interface PipelineOptions {
   readonly variant: PipelineVariant;
-  /** Changes produced (before producer retries). @default 5000 */
+  /** Changes produced (before producer retries). @default 2000 */
   readonly events?: number;
-  /** @default 100 */
+  /** @default 20 */
   readonly keys?: number;
   /** Kinesis shards. @default 4 */
   readonly shards?: number;
@@ -76,7 +76,7 @@ export interface PipelineOptions {
    * batches, as in a fleet of devices reporting through gateways). @default 'gateway'
    */
   readonly partitionBy?: 'key' | 'gateway';
-  /** Builds the consumer. @default racesafe's `kinesisHandler` + `putIfNewer` for `safe`, get-compare-put for `naive` */
+  /** Builds the consumer. @default racesafe's `kinesisHandler` + `putIfNewer` for `safe`, read-the-batch-then-compare-and-put for `naive` */
   readonly consumer?: (context: ConsumerContext) => PipelineConsumer;
   /** Builds the producer. @default PutRecords, re-sending failed entries */
   readonly producer?: (context: ProducerContext) => PipelineProducer;
@@ -163,8 +163,8 @@ export async function runPipeline(engines: PipelineEngines, options: PipelineOpt
   if (options.variant !== 'naive' && options.variant !== 'safe') {
     throw invalidOption('runPipeline.variant', "must be 'naive' or 'safe'");
   }
-  const events = options.events ?? 5000;
-  const keys = options.keys ?? 100;
+  const events = options.events ?? 2000;
+  const keys = options.keys ?? 20;
   const shards = options.shards ?? 4;
   const seed = options.seed ?? 1;
   const batchSize = options.batchSize ?? 100;
