@@ -16,7 +16,7 @@ export function shownFailure(s: VariantSummary): ShownFailure {
   const shrunk = s.shrunk;
   if (shrunk === null || shrunk.trials === 0) {
     return {
-      title: `first failing run, ${s.timeline.length} requests (not shrunk)`,
+      title: `first failing run, ${s.timeline.length} requests (not shrunk: the story has no size knob or seeded faults)`,
       anomalies: s.example,
       timeline: s.timeline,
       replayNote: 'replays this run',
