@@ -12,6 +12,17 @@ const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 
 const run = (args: string[]) =>
   spawnSync(process.execPath, [...cli, ...args], { encoding: 'utf8', env, timeout: 240_000 });
 
+const timelineEntry = z
+  .object({
+    race: z.number().int().nonnegative(),
+    worker: z.number().int().nonnegative(),
+    operation: z.string(),
+    table: z.string().optional(),
+    key: z.record(z.string(), z.unknown()).optional(),
+    outcome: z.string(),
+  })
+  .strict();
+
 /** The documented `--json` shape (docs/lab.md). */
 const labJson = z
   .object({
@@ -34,18 +45,20 @@ const labJson = z
           opsPerSecond: z.number().nonnegative(),
           latencyMs: z.object({ p50: z.number(), p99: z.number() }).strict(),
           example: z.array(z.string()),
-          timeline: z.array(
-            z
-              .object({
-                race: z.number().int().nonnegative(),
-                worker: z.number().int().nonnegative(),
-                operation: z.string(),
-                table: z.string().optional(),
-                key: z.record(z.string(), z.unknown()).optional(),
-                outcome: z.string(),
-              })
-              .strict(),
-          ),
+          timeline: z.array(timelineEntry),
+          shrunk: z
+            .object({
+              trials: z.number().int().nonnegative(),
+              budget: z.number().int().nonnegative(),
+              originalRequests: z.number().int().nonnegative(),
+              requests: z.number().int().nonnegative(),
+              size: z.object({ name: z.string(), from: z.number().int(), to: z.number().int() }).strict().optional(),
+              faultsOff: z.array(z.enum(['crash', 'lostResponse', 'throttling', 'transactionConflict', 'latency'])),
+              anomalies: z.array(z.string()),
+              timeline: z.array(timelineEntry),
+            })
+            .strict()
+            .nullable(),
           upstreamCalls: z.array(z.number()).optional(),
           measurements: z.record(z.string(), z.array(z.number())).optional(),
           nondeterministicRuns: z.number().int().nonnegative(),
@@ -73,6 +86,15 @@ describeWhen(onDynamoDBLocal, skipReason)('racesafe lab (CLI)', () => {
       'oversell/safe',
     ]);
     expect(report.scenarios.find((s) => s.variant === 'naive')?.anomalies).toBeGreaterThan(0);
+    // Each naive variant's first failing run comes shrunk: no more requests, and still an anomaly.
+    for (const naive of report.scenarios.filter((s) => s.variant === 'naive' && s.anomalies > 0)) {
+      const shrunk = naive.shrunk;
+      expect(shrunk?.trials).toBeGreaterThan(0);
+      expect(shrunk?.trials).toBeLessThanOrEqual(10);
+      expect(shrunk?.requests).toBeLessThanOrEqual(shrunk?.originalRequests ?? 0);
+      expect(shrunk?.anomalies.length).toBeGreaterThan(0);
+    }
+    expect(report.scenarios.filter((s) => s.variant === 'safe').map((s) => s.shrunk)).toEqual([null, null]);
     expect(result.stderr).toMatch(/lost-update\s+naive run 2\/2/);
   });
 
@@ -83,6 +105,10 @@ describeWhen(onDynamoDBLocal, skipReason)('racesafe lab (CLI)', () => {
     expect(again.scenarios.map((s: { example: string[] }) => s.example)).toEqual(
       first.scenarios.map((s: { example: string[] }) => s.example),
     );
+    // The replay shrinks the same way: the same minimal run.
+    const minimal = (report: { scenarios: { shrunk: unknown }[] }) =>
+      report.scenarios.map((s) => JSON.stringify(s.shrunk).replace(/lab_lost_update_\w+/g, 'lab_lost_update'));
+    expect(minimal(again)).toEqual(minimal(first));
   });
 
   it('exits 2 with a clear message on bad usage', () => {
@@ -207,5 +233,7 @@ describeWhen(onDynamoDBLocal, skipReason)('racesafe lab (CLI)', () => {
     // A replay command per failing naive seed, and the first failing run as a timeline.
     expect(dom).toMatch(/<code>node [^<]*src\/cli\/main\.ts lab --scenario oversell --seed \d+<\/code>/);
     expect(dom).toMatch(/<pre>#\s+who\s+request\s+outcome\n1\s+w\d/);
+    // Shown shrunk: oversell's naive run with fewer orders.
+    expect(dom).toMatch(/minimal failing run: \d+ requests, shrunk from \d+ \(orders 8 → \d\) in \d+ of 10 trials/);
   });
 });

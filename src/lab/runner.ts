@@ -9,6 +9,7 @@ import type { TraceEntry } from '../testing/scheduler.js';
 import { openHarness } from './harness.js';
 import { meterRequests } from './request-meter.js';
 import type { RunContext, RunTable, RunVerdict, Scenario, Variant } from './scenario.js';
+import { type FaultKind, initialLabPlan, type LabRunPlan, plannedFaults, shrinkLabRun } from './shrink-run.js';
 
 /** The engine the lab runs against. */
 export interface LabTarget {
@@ -40,6 +41,8 @@ export interface VariantSummary {
   readonly example: readonly string[];
   /** The requests of the first failing run in the order the scheduler let them through (every race of the run). */
   readonly timeline: readonly LabTimelineEntry[];
+  /** The first failing run shrunk to a smaller one that still shows an anomaly; null when no run failed. */
+  readonly shrunk: LabShrunkRun | null;
   /** Upstream calls per run, for stories that count them. */
   readonly upstreamCalls?: readonly number[];
   /** The story's own counts per run (`RunVerdict.measurements`), by name: tenant-leak's cold starts, for example. */
@@ -52,6 +55,22 @@ export interface VariantSummary {
 export interface LabTimelineEntry extends TraceEntry {
   /** The race within the run, from 0 (a story may race several times in one run). */
   readonly race: number;
+}
+
+/** The smallest failing run the shrink found from the first failing run (the first failing run itself when nothing smaller failed). */
+export interface LabShrunkRun {
+  /** Runs tried; at most the budget. */
+  readonly trials: number;
+  readonly budget: number;
+  /** Requests in the first failing run's timeline, and in the minimal run's. */
+  readonly originalRequests: number;
+  readonly requests: number;
+  /** The workload size, before and after, for a story with a size knob. */
+  readonly size?: { readonly name: string; readonly from: number; readonly to: number };
+  /** Fault kinds of the story's seeded faults that the failure did not need. */
+  readonly faultsOff: readonly FaultKind[];
+  readonly anomalies: readonly string[];
+  readonly timeline: readonly LabTimelineEntry[];
 }
 
 export interface LabProgress {
@@ -67,6 +86,8 @@ export interface RunLabOptions {
   readonly seeds: readonly number[];
   readonly variants?: readonly Variant[];
   readonly onProgress?: (progress: LabProgress) => void;
+  /** Runs to try when shrinking each variant's first failing run; 0 keeps it unshrunk. @default 10 */
+  readonly shrinkBudget?: number;
 }
 
 /** Which requirement of the scenario the target lacks, as a reason, or undefined when it can run. */
@@ -108,6 +129,7 @@ async function runVariant(
   let firstFailingSeed: number | null = null;
   let example: readonly string[] = [];
   let timeline: readonly LabTimelineEntry[] = [];
+  let shrunk: LabShrunkRun | null = null;
   const failingSeeds: number[] = [];
   let requests = 0;
   let retries = 0;
@@ -133,7 +155,8 @@ async function runVariant(
       if (firstFailingSeed === null) {
         firstFailingSeed = seed;
         example = outcome.verdict.anomalies.slice(0, 5);
-        timeline = outcome.traces.flatMap((trace, race) => trace.map((entry) => ({ race, ...entry })));
+        timeline = timelineOf(outcome);
+        shrunk = await shrinkFirstFailure(target, scenario, variant, seed, outcome, options.shrinkBudget ?? 10);
       }
     }
     options.onProgress?.({
@@ -157,9 +180,48 @@ async function runVariant(
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
     example,
     timeline,
+    shrunk,
     ...(upstreamCalls.length > 0 ? { upstreamCalls } : {}),
     ...(Object.keys(measurements).length > 0 ? { measurements } : {}),
     nondeterministicRuns,
+  };
+}
+
+function timelineOf(outcome: RunOutcome): LabTimelineEntry[] {
+  return outcome.traces.flatMap((trace, race) => trace.map((entry) => ({ race, ...entry })));
+}
+
+/** Shrinks the first failing run (its plan is the seed's own) and says what it took away. */
+async function shrinkFirstFailure(
+  target: LabTarget,
+  scenario: Scenario,
+  variant: Variant,
+  seed: number,
+  outcome: RunOutcome,
+  budget: number,
+): Promise<LabShrunkRun> {
+  const plan = initialLabPlan(scenario, seed);
+  const { minimal, trials } = await shrinkLabRun(
+    scenario,
+    { plan, anomalies: outcome.verdict.anomalies, run: outcome },
+    async (tried) => {
+      const run = await runOnce(target, scenario, variant, tried);
+      return { plan: tried, anomalies: run.verdict.anomalies, run };
+    },
+    { budget },
+  );
+  const minimalTimeline = timelineOf(minimal.run);
+  return {
+    trials,
+    budget,
+    originalRequests: timelineOf(outcome).length,
+    requests: minimalTimeline.length,
+    ...(scenario.size && plan.size !== undefined && minimal.plan.size !== undefined
+      ? { size: { name: scenario.size.name, from: plan.size, to: minimal.plan.size } }
+      : {}),
+    faultsOff: minimal.plan.faultsOff,
+    anomalies: minimal.anomalies.slice(0, 5),
+    timeline: minimalTimeline,
   };
 }
 
@@ -174,18 +236,20 @@ export interface RunOutcome {
   readonly deterministic: boolean;
 }
 
-/** One seeded run: a fresh client, scheduler and faults, fresh tables, and the checker's verdict. */
+/**
+ * One seeded run: a fresh client, scheduler and faults, fresh tables, and the checker's verdict. A plan instead of a
+ * seed runs what a shrink left of it (a smaller workload, some faults off).
+ */
 export async function runOnce(
   target: LabTarget,
   scenario: Scenario,
   variant: Variant,
-  seed: number,
+  seedOrPlan: number | LabRunPlan,
 ): Promise<RunOutcome> {
-  const harness = openHarness({
-    endpoint: target.endpoint,
-    seed,
-    ...(scenario.faults ? { faults: scenario.faults(seed) } : {}),
-  });
+  const plan = typeof seedOrPlan === 'number' ? initialLabPlan(scenario, seedOrPlan) : seedOrPlan;
+  const { seed } = plan;
+  const faults = plannedFaults(scenario, plan);
+  const harness = openHarness({ endpoint: target.endpoint, seed, ...(faults ? { faults } : {}) });
   const { client, setupClient } = harness;
   const meter = meterRequests(client);
   let libraryRetries = 0;
@@ -195,6 +259,7 @@ export async function runOnce(
   const context: RunContext = {
     variant,
     seed,
+    size: plan.size,
     random: seededRandom(seed * 7919 + 17),
     client,
     setupClient,
@@ -245,6 +310,7 @@ function emptySummary(name: string, variant: Variant, skipped: string): VariantS
     latencyMs: { p50: 0, p99: 0 },
     example: [],
     timeline: [],
+    shrunk: null,
     nondeterministicRuns: 0,
   };
 }

@@ -37,6 +37,8 @@ export interface RunContext {
   readonly kinesis: KinesisEngine | undefined;
   /** Creates a fresh table with partition key `pk` whose handle uses the gated client. */
   table(options?: { readonly stream?: boolean; readonly ttlAttribute?: string }): Promise<RunTable>;
+  /** The workload size to run ({@link Scenario.size}): its default, or smaller while the lab shrinks a failing run; undefined for a story without one. */
+  readonly size: number | undefined;
   /** Runs the workers concurrently under the seeded scheduler. */
   race<T>(workers: readonly Worker<T>[]): Promise<ScheduledRun<T>>;
 }
@@ -50,6 +52,15 @@ export interface RunVerdict {
   readonly measurements?: Readonly<Record<string, number>>;
 }
 
+/** A story's workload size, which the lab shrinks a failing run along (fewer writers, fewer orders). */
+export interface SizeKnob {
+  /** What the number counts, for the report: `writers`, `orders`. */
+  readonly name: string;
+  readonly default: number;
+  /** The smallest size at which the story can still race. */
+  readonly min: number;
+}
+
 export interface Scenario {
   /** Stable id, used by `--scenario` and in `--json`. */
   readonly name: string;
@@ -60,5 +71,7 @@ export interface Scenario {
   readonly requires: readonly Requirement[];
   /** Faults for one run, drawn from the seed (the same for both variants). @default none */
   faults?(seed: number): FaultOptions;
+  /** The workload's size knob; the invariant must hold at every size from `min` to `default`. @default none (the lab shrinks only faults) */
+  readonly size?: SizeKnob;
   run(context: RunContext): Promise<RunVerdict>;
 }

@@ -1,6 +1,6 @@
 /** @module The HTML report: one self-contained file (inline CSS and SVG, no scripts, no fonts) that opens offline. */
 import type { Scenario } from '../../lab/scenario.js';
-import { formatTimeline } from '../timeline.js';
+import { shownFailure, timelineLines } from './failing-run.js';
 import type { LabJson, LabJsonScenario } from './json.js';
 
 interface Bar {
@@ -21,7 +21,7 @@ const timelineLimit = 40;
 
 /**
  * Renders the report: the verdict, one row per story (naive beside safe, the seeds that failed and a replay command
- * for each), the upstream calls per run where a story counts them, the first failing run's timeline, and the run's
+ * for each), the upstream calls per run where a story counts them, the first failing run's timeline (shrunk), and the run's
  * facts. Latency is left out: on a shared machine its milliseconds are noise, and it is not what the lab judges.
  * Every value that came from a run is escaped.
  */
@@ -60,6 +60,7 @@ export function renderHtml(report: LabJson, scenarios: readonly Scenario[], meta
   .chart { margin: 1rem 0 2rem; } .chart text { font: 12px system-ui, sans-serif; fill: #1d2430; }
   code { background: #f4f6f9; padding: 0 .25rem; border-radius: 3px; font-size: 12.5px; }
   pre { background: #f4f6f9; padding: .6rem .8rem; border-radius: 6px; overflow-x: auto; font-size: 12.5px; line-height: 1.4; }
+  p.shrunk { font-weight: 600; margin: .2rem 0; }
   ul.replay { margin: .2rem 0; padding-left: 1rem; } ul.replay li { margin: .15rem 0; } ul.replay code { white-space: nowrap; }
   td.story { width: 34%; }
 </style>
@@ -156,19 +157,14 @@ function timelines(rows: readonly LabJsonScenario[], meta: HtmlMeta): string {
   const failing = rows.filter((r) => r.example.length > 0 && r.firstFailingSeed !== null);
   if (failing.length === 0) return '';
   const sections = failing.map((r) => {
-    const races = new Set(r.timeline.map((entry) => entry.race)).size;
-    const shown = r.timeline.slice(0, timelineLimit);
-    const lines = formatTimeline(
-      shown.map((entry) => ({ ...entry, invocation: races > 1 ? `race ${entry.race}` : '' })),
-      { workerName: (worker) => `w${worker}` },
-    );
-    const more = r.timeline.length > shown.length ? `\n… ${r.timeline.length - shown.length} more requests` : '';
+    const shown = shownFailure(r);
     return `<h3>${esc(r.name)} (${r.variant}), seed ${r.firstFailingSeed}</h3>
-<ul>${r.example.map((line) => `<li>${esc(line)}</li>`).join('')}</ul>
-<pre>${esc(lines.join('\n') + more)}</pre>
-<p>Replay it: <code>${esc(meta.replay(r.name, r.firstFailingSeed as number))}</code></p>`;
+<p class="shrunk">${esc(shown.title)}</p>
+<ul>${shown.anomalies.map((line) => `<li>${esc(line)}</li>`).join('')}</ul>
+<pre>${esc(timelineLines(shown.timeline, timelineLimit).join('\n'))}</pre>
+<p>Replay it (${esc(shown.replayNote)}): <code>${esc(meta.replay(r.name, r.firstFailingSeed as number))}</code></p>`;
   });
-  return `<h2>The first failing run of each story, request by request</h2>\n${sections.join('\n')}`;
+  return `<h2>The first failing run of each story, shrunk, request by request</h2>\n${sections.join('\n')}`;
 }
 
 /** A grouped horizontal bar chart in inline SVG: one row per scenario, naive above safe. */

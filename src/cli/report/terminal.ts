@@ -1,6 +1,6 @@
 /** @module The lab's terminal output: progress while it runs, then one table. */
 import type { LabProgress, VariantSummary } from '../../lab/runner.js';
-import { formatTimeline } from '../timeline.js';
+import { shownFailure, timelineLines } from './failing-run.js';
 
 /** A progress line per run, rewritten in place on a TTY and printed per variant otherwise. */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (progress: LabProgress) => void {
@@ -72,17 +72,11 @@ export function renderFailures(
     .map((s) => {
       const seed = s.firstFailingSeed as number;
       const lines = [`${s.name} (${s.variant}), seed ${seed} (failing seeds: ${s.failingSeeds.join(', ')}):`];
-      for (const anomaly of s.example) lines.push(`  ${anomaly}`);
-      const races = new Set(s.timeline.map((entry) => entry.race)).size;
-      const shown = s.timeline.slice(0, timelineLimit);
-      lines.push(`  timeline${races > 1 ? ` (${races} races)` : ''}, ${s.timeline.length} requests:`);
-      const rows = formatTimeline(
-        shown.map((entry) => ({ ...entry, invocation: races > 1 ? `race ${entry.race}` : '' })),
-        { workerName: (worker) => `w${worker}` },
-      );
-      for (const row of rows) lines.push(`    ${row}`);
-      if (s.timeline.length > shown.length) lines.push(`    ... ${s.timeline.length - shown.length} more`);
-      lines.push(`  Replay it: ${replay(s.name, seed)}`);
+      const shown = shownFailure(s);
+      for (const anomaly of shown.anomalies) lines.push(`  ${anomaly}`);
+      lines.push(`  ${shown.title}:`);
+      for (const row of timelineLines(shown.timeline, timelineLimit)) lines.push(`    ${row}`);
+      lines.push(`  Replay it (${shown.replayNote}): ${replay(s.name, seed)}`);
       return lines.join('\n');
     })
     .join('\n\n');

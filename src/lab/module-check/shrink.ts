@@ -1,4 +1,5 @@
 /** @module Shrinks a failing race to fewer events, fewer faults and fewer environments that still break the invariant; the same seed shrinks the same way. */
+import { greedyTrials } from '../greedy-shrink.js';
 import type { RacePlan, RaceResult } from './run.js';
 
 export interface ShrinkOptions {
@@ -24,28 +25,23 @@ export async function shrinkRace(
   tryRace: (plan: RacePlan) => Promise<RaceResult>,
   options: ShrinkOptions = {},
 ): Promise<Shrunk> {
-  const budget = options.budget ?? 40;
-  let best = failing;
-  let trials = 0;
-  const attempt = async (plan: RacePlan): Promise<boolean> => {
-    if (trials >= budget) return false;
-    trials += 1;
-    const result = await tryRace(plan);
-    const fails = result.anomalies.length > 0;
-    options.onTrial?.(trials, fails);
-    if (fails) best = result;
-    return fails;
-  };
+  const shrink = greedyTrials<RacePlan, RaceResult>(failing, {
+    run: tryRace,
+    fails: (result) => result.anomalies.length > 0,
+    budget: options.budget ?? 40,
+    ...(options.onTrial ? { onTrial: options.onTrial } : {}),
+  });
+  const attempt = (plan: RacePlan) => shrink.attempt(plan);
+  const plan = () => shrink.best.plan;
   const removeEvents = async (chunked: boolean) => {
-    for (let size = chunked ? Math.floor(best.plan.events.length / 2) : 1; size >= 1; size = Math.floor(size / 2)) {
-      for (let removed = true; removed && best.plan.events.length > size && trials < budget; ) {
+    for (let size = chunked ? Math.floor(plan().events.length / 2) : 1; size >= 1; size = Math.floor(size / 2)) {
+      for (let removed = true; removed && plan().events.length > size && !shrink.spent; ) {
         removed = false;
-        const events = best.plan.events;
-        for (let end = events.length; end > 0 && best.plan.events.length > size; end -= size) {
+        const events = plan().events;
+        for (let end = events.length; end > 0 && plan().events.length > size; end -= size) {
           const cut = new Set(events.slice(Math.max(0, end - size), end));
-          if (![...cut].every((event) => best.plan.events.includes(event))) continue;
-          if (await attempt({ ...best.plan, events: best.plan.events.filter((event) => !cut.has(event)) }))
-            removed = true;
+          if (![...cut].every((event) => plan().events.includes(event))) continue;
+          if (await attempt({ ...plan(), events: plan().events.filter((event) => !cut.has(event)) })) removed = true;
         }
       }
       if (!chunked) break;
@@ -55,15 +51,15 @@ export async function shrinkRace(
   // duplicates, then single events again: a removal can make an event that was needed before unnecessary.
   await removeEvents(true);
   for (const fault of ['crash', 'lostResponse', 'throttling', 'latency'] as const) {
-    if (best.plan.faults[fault] > 0) await attempt({ ...best.plan, faults: { ...best.plan.faults, [fault]: 0 } });
+    if (plan().faults[fault] > 0) await attempt({ ...plan(), faults: { ...plan().faults, [fault]: 0 } });
   }
-  if (best.plan.duplicates) await attempt({ ...best.plan, duplicates: false });
+  if (plan().duplicates) await attempt({ ...plan(), duplicates: false });
   await removeEvents(false);
-  const used = () => Math.min(best.plan.concurrency, best.plan.events.length * (best.plan.duplicates ? 2 : 1));
+  const used = () => Math.min(plan().concurrency, plan().events.length * (plan().duplicates ? 2 : 1));
   // A race starts min(concurrency, deliveries) environments: say so in the plan (the same race).
-  if (used() < best.plan.concurrency) best = { ...best, plan: { ...best.plan, concurrency: used() } };
-  while (used() > 1 && (await attempt({ ...best.plan, concurrency: used() - 1 }))) {
+  if (used() < plan().concurrency) shrink.restate({ ...shrink.best, plan: { ...plan(), concurrency: used() } });
+  while (used() > 1 && (await attempt({ ...plan(), concurrency: used() - 1 }))) {
     // Each success lowers the count; the first failure stops.
   }
-  return { result: best, trials };
+  return { result: shrink.best, trials: shrink.trials };
 }

@@ -13,7 +13,9 @@ export const lostUpdate: Scenario = {
   summary: `${workers} workers each append ${editsPerWorker} edits to one document by read-modify-write; naive get-then-put loses edits, updateWithLock keeps all.`,
   invariant: `the document holds all ${workers * editsPerWorker} edits`,
   requires: ['transactions'],
+  size: { name: 'workers', default: workers, min: 2 },
   async run(context) {
+    const racing = context.size ?? workers;
     const { table, name } = await context.table();
     const key = { pk: 'doc' };
     await context.setupClient.send(new PutCommand({ TableName: name, Item: { ...key, edits: [] } }));
@@ -33,7 +35,7 @@ export const lostUpdate: Scenario = {
       );
     };
     const run = await context.race(
-      Array.from({ length: workers }, (_, worker) => async () => {
+      Array.from({ length: racing }, (_, worker) => async () => {
         for (let n = 0; n < editsPerWorker; n++) await edit(worker, n);
       }),
     );
@@ -41,7 +43,7 @@ export const lostUpdate: Scenario = {
       new GetCommand({ TableName: name, Key: key, ConsistentRead: true }),
     );
     const edits = new Set((Item?.edits as string[] | undefined) ?? []);
-    const expected = workers * editsPerWorker;
+    const expected = racing * editsPerWorker;
     const anomalies = workerFailures(run.results, isSimulatedCrash);
     if (edits.size !== expected) anomalies.push(`${expected - edits.size} of ${expected} edits lost`);
     return { anomalies };

@@ -15,11 +15,12 @@ export const oversell: Scenario = {
   summary: `${orders} concurrent orders of 1-3 units against a stock of ${stock}; naive check-then-write sells what is not there, guardedUpdate never does.`,
   invariant: `units sold + stock left = ${stock}, and stock never below 0`,
   requires: ['transactions'],
+  size: { name: 'orders', default: orders, min: 2 },
   async run(context) {
     const { table, name } = await context.table();
     const key = { pk: 'sku-1' };
     await context.setupClient.send(new PutCommand({ TableName: name, Item: { ...key, quantity: stock } }));
-    const quantities = Array.from({ length: orders }, () => 1 + randomInt(context.random, 3));
+    const quantities = Array.from({ length: context.size ?? orders }, () => 1 + randomInt(context.random, 3));
     let sold = 0;
     const order = async (quantity: number) => {
       if (context.variant === 'safe') {
