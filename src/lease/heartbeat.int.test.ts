@@ -17,7 +17,8 @@ import { readLease } from './lease.js';
 // manual clock that the work itself moves, so that no outcome depends on how loaded the machine is. Every naive twin
 // is the same call with `heartbeatMs: 0` (no renewals: what racesafe did before) or `errorTtl: 0` (no negative
 // caching), so each test shows what the heartbeat (or the negative cache) buys. Assertions count runs, outcomes and
-// stored records, never time.
+// stored records, never time. Both clocks are covered: heartbeat-realtime.int.test.ts runs the same sizes on the real
+// clock (work that sleeps 1.5 s and 6 s under a 300 ms lease, renewed through DynamoDB Local in real time).
 
 const engine = useEngine();
 const clients: DynamoDBClient[] = [];
