@@ -15,8 +15,10 @@ export interface ShownFailure {
 export function shownFailure(s: VariantSummary): ShownFailure {
   const shrunk = s.shrunk;
   if (shrunk === null || shrunk.trials === 0) {
+    // No trial ran: shrinking was turned off (a budget of 0), or the story has nothing to make smaller.
+    const why = shrunk?.budget === 0 ? 'shrinking is off' : 'the story has no size knob or seeded faults';
     return {
-      title: `first failing run, ${s.timeline.length} requests (not shrunk: the story has no size knob or seeded faults)`,
+      title: `first failing run, ${s.timeline.length} requests (not shrunk: ${why})`,
       anomalies: s.example,
       timeline: s.timeline,
       replayNote: 'replays this run',
